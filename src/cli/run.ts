@@ -1,0 +1,62 @@
+// `ocirun run <id>`: create + start, then (unless --detach) wait for the container, forwarding
+// signals, and delete it, exiting with its status (128+N for a signal death), as runc does.
+import * as os from 'node:os';
+import { create } from '../container/create';
+import { start } from '../container/start';
+import { destroy } from '../container/delete';
+import { libc } from '../linux/libc';
+import { needArgs, store, type Command } from './command';
+import { CREATE_FLAGS, createOptions } from './create';
+
+// Everything a terminal or an engine may send that the container should get instead of us.
+const FORWARDED = ['SIGHUP', 'SIGINT', 'SIGQUIT', 'SIGTERM', 'SIGUSR1', 'SIGUSR2', 'SIGPIPE', 'SIGALRM', 'SIGCONT', 'SIGTSTP', 'SIGTTIN', 'SIGTTOU', 'SIGWINCH'] as const;
+
+export function exitCode(status: number): number {
+  const sig = status & 0x7f;
+  return sig === 0 ? (status >> 8) & 0xff : 128 + sig;
+}
+
+const cmd: Command = {
+  usage: 'run',
+  args: '<container-id>',
+  flags: [
+    ...CREATE_FLAGS,
+    { name: 'detach', type: 'bool', usage: 'detach from the container\'s process', aliases: ['d'] },
+    { name: 'keep', type: 'bool', usage: 'do not delete the container after it exits' },
+  ],
+  async run(g, f, args) {
+    needArgs(args, 1, 'container id', 'run');
+    const s = store(g);
+    const detach = !!f.detach;
+    let st;
+    try {
+      st = create(s, { ...createOptions(f, args[0]), subreaper: !detach });
+      try {
+        start(s, st);
+      } catch (e) {
+        destroy(s, st);
+        throw e;
+      }
+    } catch (e) {
+      throw new Error(`ocirun run failed: ${(e as Error).message}`);
+    }
+    const pid = st.pid;
+    if (detach) return 0;
+    const handlers = FORWARDED.map((name) => {
+      const h = () => {
+        try {
+          process.kill(pid, os.constants.signals[name]);
+        } catch {
+          /* exited */
+        }
+      };
+      process.on(name, h);
+      return [name, h] as const;
+    });
+    const { status } = await libc().waitpidAsync(pid);
+    for (const [name, h] of handlers) process.off(name, h);
+    if (!f.keep) destroy(s, st);
+    return exitCode(status);
+  },
+};
+export default cmd;

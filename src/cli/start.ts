@@ -1,0 +1,20 @@
+// `ocirun start <id>`: lets a created container's process run.
+// Owns argument checking; the work is in container/start.ts.
+import { start } from '../container/start';
+import { validateId } from '../container/id';
+import { needArgs, store, type Command } from './command';
+
+const cmd: Command = {
+  usage: 'start',
+  args: '<container-id>',
+  flags: [],
+  run(g, _f, args) {
+    needArgs(args, 1, 'container id', 'start');
+    const s = store(g);
+    const id = validateId(args[0]);
+    const st = s.load(id);
+    s.lock(id);
+    start(s, st);
+  },
+};
+export default cmd;

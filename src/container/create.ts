@@ -1,0 +1,183 @@
+// `create`: from a bundle to a container whose init waits on the exec fifo.
+// Owns the host side of start-up and its undo: every failure removes the process, cgroups and state dir.
+import { O_CLOEXEC, O_PATH } from '../linux/constants';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { parseConfig, type Spec } from '../oci';
+import { libc } from '../linux/libc';
+import * as C from '../linux/constants';
+import { launch } from '../process/launch';
+import { MSG, readMessage, sendJSON } from '../process/protocol';
+import { CgroupManager } from '../cgroups/manager';
+import { hostHierarchies, hierarchyKey } from '../cgroups/hierarchy';
+import type { InitConfig } from '../init/config';
+import { validateId } from './id';
+import { closePlan, planNamespaces, type NamespacePlan } from './namespaces';
+import { FIFO, Store, procStartTime, type StoredState } from './state';
+import { writePidFile } from './pidfile';
+
+export interface CreateOptions {
+  id: string;
+  bundle: string;
+  pidFile?: string;
+  noPivot?: boolean;
+  noNewKeyring?: boolean;
+  preserveFds?: number;
+  // `run` keeps the init as its child (subreaper) to wait for it.
+  subreaper?: boolean;
+}
+
+export function loadBundle(bundleArg: string): { bundle: string; spec: Spec; rootfs: string } {
+  const bundle = path.resolve(bundleArg);
+  let st: fs.Stats;
+  try {
+    st = fs.statSync(bundle);
+  } catch {
+    throw new Error(`bundle ${bundle}: no such directory`);
+  }
+  if (!st.isDirectory()) throw new Error(`bundle ${bundle}: not a directory`);
+  let text: string;
+  try {
+    text = fs.readFileSync(path.join(bundle, 'config.json'), 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new Error(`${path.join(bundle, 'config.json')}: no such file`);
+    throw e;
+  }
+  const spec = parseConfig(text);
+  const rootfs = path.resolve(bundle, spec.root!.path);
+  if (!fs.existsSync(rootfs) || !fs.statSync(rootfs).isDirectory()) throw new Error(`rootfs (${rootfs}) does not exist`);
+  return { bundle, spec, rootfs };
+}
+
+export function create(store: Store, o: CreateOptions): StoredState {
+  const id = validateId(o.id);
+  const { bundle, spec, rootfs } = loadBundle(o.bundle);
+  fs.mkdirSync(store.root, { recursive: true, mode: 0o711 });
+  const dir = store.dir(id);
+  try {
+    fs.mkdirSync(dir, { mode: 0o711 });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw new Error(`container with given ID already exists: ${id}`);
+    throw e;
+  }
+  const l = libc();
+  const undo: (() => void)[] = [() => fs.rmSync(dir, { recursive: true, force: true })];
+  let plan: NamespacePlan = { cloneFlags: 0, join: [] };
+  let pid = 0;
+  let lock = -1;
+  try {
+    lock = store.lock(id);
+    plan = planNamespaces(spec.linux?.namespaces);
+    const fifo = path.join(dir, FIFO);
+    l.mkfifo(fifo, 0o622);
+    const fifoFd = fs.openSync(fifo, O_PATH | O_CLOEXEC);
+    undo.push(() => fs.closeSync(fifoFd));
+
+    const hierarchies = hostHierarchies();
+    const cg = CgroupManager.forContainer(spec.linux?.cgroupsPath, id);
+    const made = cg.create();
+    undo.push(() => new CgroupManager(Object.fromEntries(Object.entries(cg.paths).filter(([, d]) => made.includes(d)))).destroy());
+
+    if (o.subreaper) l.prctl(C.PR_SET_CHILD_SUBREAPER, 1);
+    const linux = spec.linux ?? {};
+    const userns = (plan.cloneFlags & C.CLONE_NEWUSER) !== 0 || plan.join.some((j) => j.type === C.CLONE_NEWUSER);
+    const timens = Object.entries(linux.timeOffsets ?? {})
+      .map(([clock, off]) => `${clock} ${off.secs ?? 0} ${off.nanosecs ?? 0}\n`)
+      .join('');
+    const launched = launch({
+      cloneFlags: plan.cloneFlags,
+      join: plan.join,
+      timensOffsets: timens || undefined,
+      uidMappings: linux.uidMappings,
+      gidMappings: linux.gidMappings,
+      stdio: [0, 1, 2],
+      preserveFds: o.preserveFds ?? 0,
+      extraFds: { fifo: fifoFd },
+      beforeBootstrap: (stubPid) => {
+        cg.join(stubPid);
+        const adj = spec.process?.oomScoreAdj;
+        if (adj !== undefined) fs.writeFileSync(`/proc/${stubPid}/oom_score_adj`, String(adj));
+      },
+    });
+    pid = launched.pid;
+    undo.push(() => fs.closeSync(launched.sock));
+    closePlan(plan);
+
+    const init: InitConfig = {
+      id,
+      config: spec,
+      bundle,
+      rootfs,
+      noPivot: !!o.noPivot,
+      noNewKeyring: !!o.noNewKeyring,
+      preserveFds: o.preserveFds ?? 0,
+      fifoFd: launched.fds.fifo,
+      cgroups: hierarchies.map((h) => ({ controllers: h.controllers, unified: h.unified, dir: cg.paths[hierarchyKey(h)] })),
+      userns,
+    };
+    sendJSON(launched.sock, MSG.INIT, init);
+    for (;;) {
+      const m = readMessage(launched.sock);
+      if (!m) throw new Error('container init exited unexpectedly');
+      if (m.type === MSG.ERROR) throw new Error(`unable to start container process: ${m.payload.toString('utf8')}`);
+      if (m.type === MSG.READY) break;
+      throw new Error(`protocol: unexpected message ${m.type} from the container init`);
+    }
+    const startTime = procStartTime(pid);
+    if (!startTime) throw new Error('container init exited unexpectedly');
+    const state: StoredState = {
+      id,
+      pid,
+      pidStartTime: startTime,
+      bundle,
+      rootfs,
+      created: new Date().toISOString(),
+      owner: '',
+      annotations: spec.annotations,
+      cgroupPaths: cg.paths,
+      config: spec,
+    };
+    store.save(state);
+    if (o.pidFile) writePidFile(o.pidFile, pid);
+    fs.closeSync(launched.sock);
+    fs.closeSync(fifoFd);
+    fs.closeSync(lock);
+    return state;
+  } catch (e) {
+    closePlan(plan);
+    if (pid) killAndReap(pid, !!o.subreaper);
+    if (lock >= 0) fs.closeSync(lock);
+    for (const f of undo.reverse()) {
+      try {
+        f();
+      } catch {
+        /* keep undoing the rest */
+      }
+    }
+    throw e;
+  }
+}
+
+// As a subreaper the init is our child and can be reaped; otherwise wait until it is gone or a zombie.
+export function killAndReap(pid: number, isChild: boolean): void {
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    return;
+  }
+  if (isChild) {
+    try {
+      libc().waitpid(pid, 0);
+      return;
+    } catch {
+      /* not our child after all */
+    }
+  }
+  waitGone(pid);
+}
+
+export function waitGone(pid: number, timeoutMs = 10_000): void {
+  const sleeper = new Int32Array(new SharedArrayBuffer(4));
+  const end = Date.now() + timeoutMs;
+  while (procStartTime(pid) !== undefined && Date.now() < end) Atomics.wait(sleeper, 0, 0, 1);
+}

@@ -1,0 +1,112 @@
+// The on-disk state of a container under --root/<id>, and the status runc derives from it.
+// Owns state.json (written atomically), the per-container lock, and status detection.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { Spec } from '../oci';
+import { CgroupManager } from '../cgroups/manager';
+import { libc } from '../linux/libc';
+import { LOCK_EX } from '../linux/constants';
+import { OCI_VERSION } from '../oci';
+
+export type Status = 'creating' | 'created' | 'running' | 'paused' | 'stopped';
+
+export interface StoredState {
+  id: string;
+  pid: number;
+  // Field 22 of /proc/<pid>/stat: guards against a recycled pid being mistaken for our init.
+  pidStartTime: string;
+  bundle: string;
+  rootfs: string;
+  created: string;
+  owner: string;
+  annotations?: Record<string, string>;
+  cgroupPaths: Record<string, string>;
+  config: Spec;
+}
+
+export const STATE_FILE = 'state.json';
+export const FIFO = 'exec.fifo';
+
+export class Store {
+  constructor(readonly root: string) {}
+
+  dir(id: string): string {
+    return path.join(this.root, id);
+  }
+
+  exists(id: string): boolean {
+    return fs.existsSync(path.join(this.dir(id), STATE_FILE));
+  }
+
+  load(id: string): StoredState {
+    let text: string;
+    try {
+      text = fs.readFileSync(path.join(this.dir(id), STATE_FILE), 'utf8');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new Error('container does not exist');
+      throw e;
+    }
+    return JSON.parse(text) as StoredState;
+  }
+
+  save(s: StoredState): void {
+    const file = path.join(this.dir(s.id), STATE_FILE);
+    fs.writeFileSync(file + '.tmp', JSON.stringify(s), { mode: 0o600 });
+    fs.renameSync(file + '.tmp', file);
+  }
+
+  ids(): string[] {
+    try {
+      return fs.readdirSync(this.root).filter((id) => this.exists(id)).sort();
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw e;
+    }
+  }
+
+  // Serialises every mutating command on one container; released when the process exits.
+  lock(id: string): number {
+    const fd = fs.openSync(this.dir(id), fs.constants.O_RDONLY | fs.constants.O_DIRECTORY);
+    libc().flock(fd, LOCK_EX);
+    return fd;
+  }
+}
+
+export function procStartTime(pid: number): string | undefined {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name may contain spaces and parentheses: fields start after the last ')'.
+    const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (rest[0] === 'Z' || rest[0] === 'X') return undefined;
+    return rest[19];
+  } catch {
+    return undefined;
+  }
+}
+
+export function isAlive(s: StoredState): boolean {
+  return s.pid > 0 && procStartTime(s.pid) === s.pidStartTime;
+}
+
+export function status(store: Store, s: StoredState): Status {
+  if (!isAlive(s)) return 'stopped';
+  if (fs.existsSync(path.join(store.dir(s.id), FIFO))) return 'created';
+  if (new CgroupManager(s.cgroupPaths).isPaused()) return 'paused';
+  return 'running';
+}
+
+// The JSON `state` prints: runc's shape and key order.
+export function publicState(store: Store, s: StoredState) {
+  const st = status(store, s);
+  return {
+    ociVersion: OCI_VERSION,
+    id: s.id,
+    pid: st === 'stopped' ? 0 : s.pid,
+    status: st,
+    bundle: s.bundle,
+    rootfs: s.rootfs,
+    created: s.created,
+    owner: s.owner,
+    ...(s.annotations && Object.keys(s.annotations).length ? { annotations: s.annotations } : {}),
+  };
+}

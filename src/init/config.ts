@@ -1,0 +1,25 @@
+// What the runtime tells the JS init in the INIT message: the spec plus host-side facts.
+// Owns the InitConfig shape shared by src/container (sender) and src/init (receiver).
+import type { Spec } from '../oci';
+
+export interface CgroupMountInfo {
+  controllers: string[];
+  unified: boolean;
+  // The container's cgroup directory on the host, bind-mounted into the container.
+  dir: string;
+}
+
+export interface InitConfig {
+  id: string;
+  config: Spec;
+  bundle: string;
+  rootfs: string;
+  noPivot: boolean;
+  noNewKeyring: boolean;
+  preserveFds: number;
+  // Fd numbers in the init process.
+  fifoFd: number;
+  cgroups: CgroupMountInfo[];
+  // Host devices in a user namespace cannot be created, only bind-mounted.
+  userns: boolean;
+}

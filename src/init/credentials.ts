@@ -1,0 +1,94 @@
+// The process's identity inside the container: rlimits, capabilities (all five sets), user and groups.
+// Owns the order runc uses: bounding set, keep-caps, setgroups/setgid/setuid, then the other sets.
+import * as fs from 'node:fs';
+import type { Process } from '../oci';
+import { CAPABILITIES } from '../oci';
+import { libc } from '../linux/libc';
+import * as C from '../linux/constants';
+import { debug, warn } from '../log';
+
+const RLIMITS: Record<string, number> = {
+  RLIMIT_CPU: 0, RLIMIT_FSIZE: 1, RLIMIT_DATA: 2, RLIMIT_STACK: 3, RLIMIT_CORE: 4, RLIMIT_RSS: 5,
+  RLIMIT_NPROC: 6, RLIMIT_NOFILE: 7, RLIMIT_MEMLOCK: 8, RLIMIT_AS: 9, RLIMIT_LOCKS: 10, RLIMIT_SIGPENDING: 11,
+  RLIMIT_MSGQUEUE: 12, RLIMIT_NICE: 13, RLIMIT_RTPRIO: 14, RLIMIT_RTTIME: 15,
+};
+
+export function applyRlimits(p: Process): void {
+  for (const r of p.rlimits ?? []) {
+    const res = RLIMITS[r.type];
+    if (res === undefined) throw new Error(`process.rlimits: unknown type ${r.type}`);
+    try {
+      libc().prlimit(0, res, BigInt(r.soft), BigInt(r.hard));
+    } catch (e) {
+      throw new Error(`process.rlimits ${r.type}: ${(e as Error).message}`);
+    }
+  }
+}
+
+function lastCap(): number {
+  try {
+    return Number(fs.readFileSync('/proc/sys/kernel/cap_last_cap', 'utf8'));
+  } catch {
+    return 40;
+  }
+}
+
+// Capabilities the running kernel does not know are dropped with a warning, as runc does.
+function capMask(names: string[] | undefined, last: number, set: string): bigint {
+  let m = 0n;
+  for (const n of names ?? []) {
+    const bit = CAPABILITIES[n];
+    if (bit === undefined) throw new Error(`process.capabilities.${set}: unknown capability ${n}`);
+    if (bit > last) {
+      warn(`ignoring capability ${n}: not supported by the running kernel`);
+      continue;
+    }
+    m |= 1n << BigInt(bit);
+  }
+  return m;
+}
+
+export function dropBoundingSet(p: Process): void {
+  const last = lastCap();
+  const keep = capMask(p.capabilities?.bounding, last, 'bounding');
+  for (let c = 0; c <= last; c++) {
+    if (!(keep & (1n << BigInt(c)))) libc().prctl(C.PR_CAPBSET_DROP, c);
+  }
+}
+
+export function setUser(p: Process): void {
+  const l = libc();
+  const u = p.user ?? { uid: 0, gid: 0 };
+  l.prctl(C.PR_SET_KEEPCAPS, 1);
+  const groups = u.additionalGids ?? [];
+  try {
+    l.setgroups(groups);
+  } catch (e) {
+    // setgroups is denied in a user namespace with setgroups=deny; fine when none are wanted.
+    if (groups.length || (e as NodeJS.ErrnoException).code !== 'EPERM') throw e;
+  }
+  l.setresgid(u.gid, u.gid, u.gid);
+  l.setresuid(u.uid, u.uid, u.uid);
+  l.prctl(C.PR_SET_KEEPCAPS, 0);
+}
+
+export function applyCapabilities(p: Process): void {
+  const last = lastCap();
+  const caps = p.capabilities ?? {};
+  const eff = capMask(caps.effective, last, 'effective');
+  const perm = capMask(caps.permitted, last, 'permitted');
+  const inh = capMask(caps.inheritable, last, 'inheritable');
+  libc().capset(eff, perm, inh);
+  libc().prctl(C.PR_CAP_AMBIENT, C.PR_CAP_AMBIENT_CLEAR_ALL, 0);
+  const amb = capMask(caps.ambient, last, 'ambient');
+  for (let c = 0; c <= last; c++) {
+    if (amb & (1n << BigInt(c))) {
+      try {
+        libc().prctl(C.PR_CAP_AMBIENT, C.PR_CAP_AMBIENT_RAISE, c);
+      } catch (e) {
+        // Raising needs the capability in the inheritable set too; runc skips such ones silently.
+        debug(`cannot raise ambient capability ${c}: ${(e as Error).message}`);
+      }
+    }
+  }
+}

@@ -1,0 +1,92 @@
+// `ocirun init`: the JS half of container start, running inside namespaces the stub prepared.
+// Owns the order of the container's set-up, the READY/exec-fifo handshake and the final execve.
+import { O_CLOEXEC } from '../linux/constants';
+import * as fs from 'node:fs';
+import { libc } from '../linux/libc';
+import * as C from '../linux/constants';
+import { MSG, readMessage, writeMessage, parseJSON } from '../process/protocol';
+import { SOCK_ENV } from '../process/launch';
+import type { InitConfig } from './config';
+import { finalizeRootfs, prepareRootfs } from './rootfs';
+import { applyCapabilities, applyRlimits, dropBoundingSet, setUser } from './credentials';
+import { checkExecutable, closeExtraFds, enterCwd, lookPath, resetSignals } from './exec';
+
+function setup(cfg: InitConfig, sock: number): { file: string; args: string[]; env: string[] } {
+  const l = libc();
+  const spec = cfg.config;
+  const proc = spec.process;
+  if (!proc) throw new Error('process: required');
+  const linux = spec.linux ?? {};
+  const ns = new Set((linux.namespaces ?? []).map((n) => n.type));
+
+  l.setsid();
+  if (!cfg.noNewKeyring) {
+    try {
+      l.keyctlJoinSession(cfg.id);
+    } catch (e) {
+      // Kernels and seccomp profiles that refuse keyctl are common; runc carries on as well.
+      if ((e as NodeJS.ErrnoException).code !== 'ENOSYS' && (e as NodeJS.ErrnoException).code !== 'EPERM') throw e;
+    }
+  }
+  if (!ns.has('mount')) throw new Error('linux.namespaces: a mount namespace is required');
+  prepareRootfs(cfg);
+  finalizeRootfs(cfg);
+  if (ns.has('uts') && spec.hostname !== undefined) l.sethostname(spec.hostname);
+  if (ns.has('uts') && spec.domainname !== undefined) l.setdomainname(spec.domainname);
+  for (const [key, value] of Object.entries(linux.sysctl ?? {})) {
+    try {
+      fs.writeFileSync(`/proc/sys/${key.replace(/\./g, '/')}`, value);
+    } catch (e) {
+      throw new Error(`linux.sysctl ${key}: ${(e as Error).message}`);
+    }
+  }
+
+  applyRlimits(proc);
+  const env = proc.env ?? [];
+  const file = lookPath(proc.args?.[0] ?? '', env);
+  checkExecutable(file);
+
+  dropBoundingSet(proc);
+  setUser(proc);
+  enterCwd(proc.cwd || '/');
+  applyCapabilities(proc);
+  if (proc.noNewPrivileges) l.prctl(C.PR_SET_NO_NEW_PRIVS, 1);
+  process.umask(proc.user?.umask ?? 0o022);
+  closeExtraFds(cfg.preserveFds);
+  void sock;
+  return { file, args: proc.args ?? [], env };
+}
+
+export function initMain(): void {
+  const sock = Number(process.env[SOCK_ENV]);
+  let cfg: InitConfig | undefined;
+  try {
+    // A container process must never be able to ptrace us or open our /proc/<pid>/fd (CVE-2016-9962).
+    libc().prctl(C.PR_SET_DUMPABLE, 0);
+    const m = readMessage(sock);
+    if (!m || m.type !== MSG.INIT) throw new Error('init: expected the INIT message');
+    cfg = parseJSON<InitConfig>(m);
+    const { file, args, env } = setup(cfg, sock);
+    writeMessage(sock, MSG.READY);
+    fs.closeSync(sock);
+    // Blocks until `start` opens the other end; the fifo fd is an O_PATH handle from the parent.
+    const fifo = fs.openSync(`/proc/self/fd/${cfg.fifoFd}`, fs.constants.O_WRONLY | O_CLOEXEC);
+    fs.writeSync(fifo, '0');
+    fs.closeSync(fifo);
+    resetSignals();
+    libc().execve(file, args, env);
+  } catch (e) {
+    const msg = (e as Error).message;
+    try {
+      writeMessage(sock, MSG.ERROR, msg);
+    } catch {
+      // After READY the parent is gone; stderr is all that is left.
+      try {
+        fs.writeSync(2, `ocirun init: ${msg}\n`);
+      } catch {
+        /* nothing left */
+      }
+    }
+    process.exit(1);
+  }
+}

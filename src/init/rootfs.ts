@@ -1,0 +1,126 @@
+// Builds the container's filesystem view in the init's mount namespace, in the order runc uses:
+// propagation, rootfs bind, config mounts, cwd, /dev, pivot, then masked/readonly paths and a read-only root.
+import { O_CLOEXEC, O_PATH } from '../linux/constants';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { libc } from '../linux/libc';
+import * as C from '../linux/constants';
+import { fdPath, mkdirAllInRoot, openInRoot } from '../linux/inroot';
+import { parseMountOptions } from './mountopts';
+import { mountEntry, remountBind } from './mounts';
+import { DEFAULT_DEVICES, createDevSymlinks, createDevice } from './devices';
+import { moveRoot, pivotRoot } from './pivot';
+import type { InitConfig } from './config';
+
+const PROPAGATION: Record<string, number> = {
+  shared: C.MS_SHARED, rshared: C.MS_SHARED | C.MS_REC, slave: C.MS_SLAVE, rslave: C.MS_SLAVE | C.MS_REC,
+  private: C.MS_PRIVATE, rprivate: C.MS_PRIVATE | C.MS_REC, unbindable: C.MS_UNBINDABLE, runbindable: C.MS_UNBINDABLE | C.MS_REC,
+};
+
+// The mount that contains p, from /proc/self/mountinfo: [mountpoint, optional fields].
+function parentMount(p: string): { mountpoint: string; shared: boolean } {
+  let best = { mountpoint: '/', shared: false };
+  for (const line of fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
+    const f = line.split(' ');
+    if (f.length < 7) continue;
+    const mp = f[4].replace(/\\040/g, ' ');
+    if ((p === mp || p.startsWith(mp === '/' ? '/' : mp + '/')) && mp.length >= best.mountpoint.length) {
+      const opt = f.slice(6, f.indexOf('-'));
+      best = { mountpoint: mp, shared: opt.some((o) => o.startsWith('shared:')) };
+    }
+  }
+  return best;
+}
+
+export function prepareRootfs(cfg: InitConfig): void {
+  const l = libc();
+  const linux = cfg.config.linux ?? {};
+  const prop = linux.rootfsPropagation ? PROPAGATION[linux.rootfsPropagation] : C.MS_SLAVE | C.MS_REC;
+  if (prop === undefined) throw new Error(`linux.rootfsPropagation: unknown value ${JSON.stringify(linux.rootfsPropagation)}`);
+  l.mount(null, '/', null, prop, null);
+
+  // pivot_root refuses a new root whose parent mount is shared.
+  const parent = parentMount(cfg.rootfs);
+  if (parent.shared) l.mount(null, parent.mountpoint, null, C.MS_PRIVATE, null);
+  l.mount(cfg.rootfs, cfg.rootfs, 'bind', C.MS_BIND | C.MS_REC, null);
+
+  const rootFd = fs.openSync(cfg.rootfs, O_PATH | fs.constants.O_DIRECTORY | O_CLOEXEC);
+  try {
+    const cgroupns = (linux.namespaces ?? []).some((n) => n.type === 'cgroup');
+    const ctx = { rootFd, bundle: cfg.bundle, cgroups: cfg.cgroups, cgroupns };
+    for (const [i, m] of (cfg.config.mounts ?? []).entries()) {
+      try {
+        mountEntry(ctx, m);
+      } catch (e) {
+        throw new Error(`mounts[${i}] (${m.destination}): ${(e as Error).message}`);
+      }
+    }
+    const cwd = cfg.config.process?.cwd;
+    if (cwd) fs.closeSync(mkdirAllInRoot(rootFd, cwd, 0o755));
+
+    const devBound = (cfg.config.mounts ?? []).some(
+      (m) => path.posix.join('/', m.destination) === '/dev' && (m.type === 'bind' || (m.options ?? []).some((o) => o === 'bind' || o === 'rbind')),
+    );
+    if (!devBound) {
+      const seen = new Set<string>();
+      for (const d of [...(linux.devices ?? []), ...DEFAULT_DEVICES]) {
+        if (seen.has(d.path)) continue;
+        seen.add(d.path);
+        createDevice(rootFd, d, cfg.userns);
+      }
+      createDevSymlinks(rootFd);
+    }
+  } finally {
+    fs.closeSync(rootFd);
+  }
+
+  if (cfg.noPivot) moveRoot(cfg.rootfs);
+  else pivotRoot(cfg.rootfs);
+}
+
+// After the pivot, "/" is the container root: these paths resolve inside it.
+export function finalizeRootfs(cfg: InitConfig): void {
+  const l = libc();
+  const linux = cfg.config.linux ?? {};
+  const rootFd = fs.openSync('/', O_PATH | fs.constants.O_DIRECTORY | O_CLOEXEC);
+  try {
+    const openOrSkip = (p: string): number | undefined => {
+      try {
+        return openInRoot(rootFd, p);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+        throw e;
+      }
+    };
+    for (const p of linux.readonlyPaths ?? []) {
+      const fd = openOrSkip(p);
+      if (fd === undefined) continue;
+      try {
+        l.mount(fdPath(fd), fdPath(fd), null, C.MS_BIND | C.MS_REC, null);
+      } finally {
+        fs.closeSync(fd);
+      }
+      const again = openInRoot(rootFd, p);
+      try {
+        remountBind(fdPath(again), C.MS_RDONLY);
+      } finally {
+        fs.closeSync(again);
+      }
+    }
+    for (const p of linux.maskedPaths ?? []) {
+      const fd = openOrSkip(p);
+      if (fd === undefined) continue;
+      try {
+        if (fs.fstatSync(fd).isDirectory()) l.mount('tmpfs', fdPath(fd), 'tmpfs', C.MS_RDONLY, null);
+        else l.mount('/dev/null', fdPath(fd), null, C.MS_BIND, null);
+      } finally {
+        fs.closeSync(fd);
+      }
+    }
+  } finally {
+    fs.closeSync(rootFd);
+  }
+  const devMount = (cfg.config.mounts ?? []).find((m) => path.posix.join('/', m.destination) === '/dev');
+  if (devMount && parseMountOptions(devMount.options).flags & C.MS_RDONLY) remountBind('/dev', C.MS_RDONLY);
+  if (cfg.config.root?.readonly) remountBind('/', C.MS_RDONLY);
+}

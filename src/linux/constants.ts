@@ -1,0 +1,109 @@
+// Kernel constants for x86_64 Linux that Node's os.constants does not carry.
+// Owns every magic number passed to the kernel seam.
+export const CLONE_NEWTIME = 0x00000080;
+export const CLONE_NEWNS = 0x00020000;
+export const CLONE_NEWCGROUP = 0x02000000;
+export const CLONE_NEWUTS = 0x04000000;
+export const CLONE_NEWIPC = 0x08000000;
+export const CLONE_NEWUSER = 0x10000000;
+export const CLONE_NEWPID = 0x20000000;
+export const CLONE_NEWNET = 0x40000000;
+
+export const MS_RDONLY = 0x1;
+export const MS_NOSUID = 0x2;
+export const MS_NODEV = 0x4;
+export const MS_NOEXEC = 0x8;
+export const MS_SYNCHRONOUS = 0x10;
+export const MS_REMOUNT = 0x20;
+export const MS_MANDLOCK = 0x40;
+export const MS_DIRSYNC = 0x80;
+export const MS_NOSYMFOLLOW = 0x100;
+export const MS_NOATIME = 0x400;
+export const MS_NODIRATIME = 0x800;
+export const MS_BIND = 0x1000;
+export const MS_MOVE = 0x2000;
+export const MS_REC = 0x4000;
+export const MS_SILENT = 0x8000;
+export const MS_UNBINDABLE = 0x20000;
+export const MS_PRIVATE = 0x40000;
+export const MS_SLAVE = 0x80000;
+export const MS_SHARED = 0x100000;
+export const MS_RELATIME = 0x200000;
+export const MS_STRICTATIME = 0x1000000;
+export const MS_LAZYTIME = 0x2000000;
+
+export const MNT_DETACH = 2;
+
+export const SYS = {
+  pivot_root: 155,
+  setns: 308,
+  memfd_create: 319,
+  close_range: 436,
+  openat2: 437,
+  open_tree: 428,
+  mount_setattr: 442,
+  capget: 125,
+  capset: 126,
+  prlimit64: 302,
+  statfs: 137,
+  keyctl: 250,
+} as const;
+
+export const OPEN_TREE_CLONE = 1;
+export const OPEN_TREE_CLOEXEC = 0o2000000;
+export const AT_EMPTY_PATH = 0x1000;
+export const AT_RECURSIVE = 0x8000;
+export const MOUNT_ATTR_RDONLY = 0x1;
+
+export const MFD_CLOEXEC = 1;
+export const MFD_ALLOW_SEALING = 2;
+export const F_ADD_SEALS = 1033;
+export const F_SEAL_SEAL = 1;
+export const F_SEAL_SHRINK = 2;
+export const F_SEAL_GROW = 4;
+export const F_SEAL_WRITE = 8;
+export const F_SETFD = 2;
+export const FD_CLOEXEC = 1;
+
+export const CLOSE_RANGE_CLOEXEC = 4;
+
+export const RESOLVE_NO_MAGICLINKS = 0x02;
+export const RESOLVE_IN_ROOT = 0x10;
+
+export const PR_SET_PDEATHSIG = 1;
+export const PR_SET_DUMPABLE = 4;
+export const PR_SET_KEEPCAPS = 8;
+export const PR_CAPBSET_READ = 23;
+export const PR_CAPBSET_DROP = 24;
+export const PR_SET_NO_NEW_PRIVS = 38;
+export const PR_SET_CHILD_SUBREAPER = 36;
+export const PR_CAP_AMBIENT = 47;
+export const PR_CAP_AMBIENT_RAISE = 2;
+export const PR_CAP_AMBIENT_CLEAR_ALL = 4;
+
+export const AF_UNIX = 1;
+export const SOCK_STREAM = 1;
+export const SOCK_CLOEXEC = 0o2000000;
+
+export const LOCK_EX = 2;
+export const LOCK_NB = 4;
+export const LOCK_UN = 8;
+
+export const S_IFCHR = 0o020000;
+export const S_IFBLK = 0o060000;
+export const S_IFIFO = 0o010000;
+
+export const WNOHANG = 1;
+
+// statfs f_flags bits (ST_*), which differ from MS_* for the atime family.
+export const ST_RDONLY = 1;
+export const ST_NOSUID = 2;
+export const ST_NODEV = 4;
+export const ST_NOEXEC = 8;
+export const ST_NOATIME = 1024;
+export const ST_NODIRATIME = 2048;
+export const ST_RELATIME = 4096;
+
+// Node's fs.constants carries neither; libuv adds O_CLOEXEC to every open by itself anyway.
+export const O_PATH = 0o10000000;
+export const O_CLOEXEC = 0o2000000;

@@ -1,0 +1,19 @@
+// Turns a failed system call into an Error that names the call, its argument and errno.
+// Owns SysError, the one error type of the kernel seam.
+import * as util from 'node:util';
+
+export class SysError extends Error {
+  readonly errno: number;
+  readonly code: string;
+  constructor(call: string, errno: number, what?: string) {
+    const code = errno > 0 ? util.getSystemErrorName(-errno) : 'UNKNOWN';
+    const text = errno > 0 ? util.getSystemErrorMessage(-errno) : 'unknown error';
+    super(`${call}${what !== undefined ? ` ${what}` : ''}: ${text}`);
+    this.errno = errno;
+    this.code = code;
+  }
+}
+
+export function isErrno(e: unknown, code: string): boolean {
+  return typeof e === 'object' && e !== null && (e as { code?: string }).code === code;
+}

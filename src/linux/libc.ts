@@ -1,0 +1,166 @@
+// The one kernel seam: koffi bindings to libc and raw syscalls, each throwing SysError on failure.
+// Unit tests replace the whole object with setLibc(); nothing else in src/ calls koffi directly.
+import { koffi, type KoffiFn } from './native';
+import { SysError } from './errors';
+import { SYS } from './constants';
+
+export interface Libc {
+  mount(source: string | null, target: string, fstype: string | null, flags: number, data: string | null): void;
+  umount2(target: string, flags: number): void;
+  pivotRoot(newRoot: string, putOld: string): void;
+  chroot(path: string): void;
+  fchdir(fd: number): void;
+  sethostname(name: string): void;
+  setdomainname(name: string): void;
+  setresuid(r: number, e: number, s: number): void;
+  setresgid(r: number, e: number, s: number): void;
+  setgroups(gids: number[]): void;
+  setsid(): number;
+  prctl(option: number, a2: number, a3?: number, a4?: number, a5?: number): number;
+  capget(version: number, pid: number): number[];
+  capset(effective: bigint, permitted: bigint, inheritable: bigint): void;
+  prlimit(pid: number, resource: number, soft: bigint, hard: bigint): void;
+  mknod(path: string, mode: number, dev: number): void;
+  mkfifo(path: string, mode: number): void;
+  socketpair(): [number, number];
+  memfdCreate(name: string, flags: number): number;
+  fcntl(fd: number, cmd: number, arg: number): number;
+  flock(fd: number, op: number): void;
+  closeRange(first: number, last: number, flags: number): void;
+  openTree(dirfd: number, path: string, flags: number): number;
+  mountSetattr(dirfd: number, path: string, flags: number, attrSet: bigint, attrClr: bigint): void;
+  openat2(dirfd: number, path: string, flags: number, mode: number, resolve: number): number;
+  execve(file: string, argv: string[], envp: string[]): never;
+  waitpid(pid: number, flags: number): { pid: number; status: number };
+  waitpidAsync(pid: number): Promise<{ pid: number; status: number }>;
+  signalDefault(sig: number): void;
+  statfsFlags(path: string): number;
+  keyctlJoinSession(name: string): void;
+  unblockAllSignals(): void;
+}
+
+let current: Libc | undefined;
+
+export function setLibc(fake: Libc | undefined): void {
+  current = fake;
+}
+
+export function libc(): Libc {
+  if (!current) current = bind();
+  return current;
+}
+
+function bind(): Libc {
+  const k = koffi();
+  const lib = k.load('libc.so.6');
+  const f = (decl: string): KoffiFn => lib.func(decl);
+  const syscall = f('long syscall(long nr, ...)');
+  const errno = () => k.errno();
+  // Koffi reports errno per call on the calling thread; read it right after the failing call.
+  const check = (call: string, r: number | bigint, what?: string): number => {
+    if (Number(r) === -1) throw new SysError(call, errno(), what);
+    return Number(r);
+  };
+  const mount = f('int mount(const char *src, const char *tgt, const char *type, unsigned long flags, const char *data)');
+  const umount2 = f('int umount2(const char *tgt, int flags)');
+  const chroot = f('int chroot(const char *path)');
+  const fchdir = f('int fchdir(int fd)');
+  const sethostname = f('int sethostname(const char *name, size_t len)');
+  const setdomainname = f('int setdomainname(const char *name, size_t len)');
+  const setresuid = f('int setresuid(uint32_t r, uint32_t e, uint32_t s)');
+  const setresgid = f('int setresgid(uint32_t r, uint32_t e, uint32_t s)');
+  const setgroups = f('int setgroups(size_t n, const uint32_t *list)');
+  const setsid = f('int setsid()');
+  const prctl = f('int prctl(int op, unsigned long a2, unsigned long a3, unsigned long a4, unsigned long a5)');
+  const mknod = f('int mknod(const char *path, uint32_t mode, uint64_t dev)');
+  const mkfifo = f('int mkfifo(const char *path, uint32_t mode)');
+  const socketpair = f('int socketpair(int domain, int type, int proto, _Out_ int *fds)');
+  const fcntl = f('int fcntl(int fd, int cmd, ...)');
+  const flock = f('int flock(int fd, int op)');
+  const execve = f('int execve(const char *file, const char **argv, const char **envp)');
+  const waitpid = f('int waitpid(int pid, _Out_ int *status, int flags)');
+  const signal = f('void *signal(int sig, void *handler)');
+  const sigprocmask = f('int sigprocmask(int how, const uint64_t *set, uint64_t *old)');
+  const enc = (s: string) => Buffer.byteLength(s);
+  return {
+    mount: (src, tgt, type, flags, data) => void check('mount', mount(src, tgt, type, flags, data), tgt),
+    umount2: (tgt, flags) => void check('umount2', umount2(tgt, flags), tgt),
+    pivotRoot: (n, o) => void check('pivot_root', syscall(SYS.pivot_root, 'str', n, 'str', o), n),
+    chroot: (p) => void check('chroot', chroot(p), p),
+    fchdir: (fd) => void check('fchdir', fchdir(fd)),
+    sethostname: (n) => void check('sethostname', sethostname(n, enc(n)), JSON.stringify(n)),
+    setdomainname: (n) => void check('setdomainname', setdomainname(n, enc(n)), JSON.stringify(n)),
+    setresuid: (r, e, s) => void check('setresuid', setresuid(r, e, s), String(e)),
+    setresgid: (r, e, s) => void check('setresgid', setresgid(r, e, s), String(e)),
+    setgroups: (gids) => void check('setgroups', setgroups(gids.length, gids.length ? gids : null)),
+    setsid: () => check('setsid', setsid()),
+    prctl: (op, a2, a3 = 0, a4 = 0, a5 = 0) => check('prctl', prctl(op, a2, a3, a4, a5), String(op)),
+    capget: (version, pid) => {
+      const hdr = new Uint32Array([version, pid]);
+      const data = new Uint32Array(6);
+      check('capget', syscall(SYS.capget, 'uint32_t *', hdr, 'uint32_t *', data));
+      return Array.from(data);
+    },
+    capset: (eff, perm, inh) => {
+      const lo = (v: bigint) => Number(v & 0xffffffffn);
+      const hi = (v: bigint) => Number(v >> 32n);
+      const hdr = new Uint32Array([0x20080522, 0]);
+      const data = new Uint32Array([lo(eff), lo(perm), lo(inh), hi(eff), hi(perm), hi(inh)]);
+      check('capset', syscall(SYS.capset, 'uint32_t *', hdr, 'uint32_t *', data));
+    },
+    prlimit: (pid, res, soft, hard) => {
+      const lim = new BigUint64Array([soft, hard]);
+      check('prlimit', syscall(SYS.prlimit64, 'int', pid, 'int', res, 'uint64_t *', lim, 'void *', null), String(res));
+    },
+    mknod: (p, mode, dev) => void check('mknod', mknod(p, mode, dev), p),
+    mkfifo: (p, mode) => void check('mkfifo', mkfifo(p, mode), p),
+    socketpair: () => {
+      const fds = [0, 0];
+      check('socketpair', socketpair(1 /* AF_UNIX */, 1 | 0o2000000 /* SOCK_STREAM|SOCK_CLOEXEC */, 0, fds));
+      return [fds[0], fds[1]];
+    },
+    memfdCreate: (name, flags) => check('memfd_create', syscall(SYS.memfd_create, 'str', name, 'uint', flags), name),
+    fcntl: (fd, cmd, arg) => check('fcntl', fcntl(fd, cmd, 'int', arg), String(cmd)),
+    flock: (fd, op) => void check('flock', flock(fd, op)),
+    closeRange: (first, last, flags) =>
+      void check('close_range', syscall(SYS.close_range, 'uint', first, 'uint', last, 'uint', flags)),
+    openTree: (dirfd, p, flags) => check('open_tree', syscall(SYS.open_tree, 'int', dirfd, 'str', p, 'uint', flags), p),
+    mountSetattr: (dirfd, p, flags, set, clr) => {
+      // struct mount_attr { u64 attr_set, attr_clr, propagation, userns_fd; }
+      const attr = new BigUint64Array([set, clr, 0n, 0n]);
+      check('mount_setattr', syscall(SYS.mount_setattr, 'int', dirfd, 'str', p, 'uint', flags, 'uint64_t *', attr, 'size_t', 32));
+    },
+    openat2: (dirfd, p, flags, mode, resolve) => {
+      // struct open_how { u64 flags, mode, resolve; }
+      const how = new BigUint64Array([BigInt(flags), BigInt(mode), BigInt(resolve)]);
+      return check('openat2', syscall(SYS.openat2, 'int', dirfd, 'str', p, 'uint64_t *', how, 'size_t', 24), p);
+    },
+    execve: (file, argv, envp) => {
+      execve(file, [...argv, null], [...envp, null]);
+      throw new SysError('execve', errno(), file);
+    },
+    waitpid: (pid, flags) => {
+      const st = [0];
+      const r = check('waitpid', waitpid(pid, st, flags), String(pid));
+      return { pid: r, status: st[0] };
+    },
+    waitpidAsync: (pid) =>
+      new Promise((resolve, reject) => {
+        const st = [0];
+        waitpid.async(pid, st, 0, (err: Error | null, r: number) => {
+          if (err) reject(err);
+          else if (r === -1) reject(new SysError('waitpid', errno(), String(pid)));
+          else resolve({ pid: r, status: st[0] });
+        });
+      }),
+    signalDefault: (sig) => void signal(sig, null),
+    statfsFlags: (p) => {
+      // struct statfs on x86_64 is 15 longs; f_flags is the 11th.
+      const buf = new BigInt64Array(15);
+      check('statfs', syscall(SYS.statfs, 'str', p, 'int64_t *', buf), p);
+      return Number(buf[10]);
+    },
+    keyctlJoinSession: (name) => void check('keyctl(JOIN_SESSION_KEYRING)', syscall(SYS.keyctl, 'int', 1, 'str', name), name),
+    unblockAllSignals: () => void check('sigprocmask', sigprocmask(2 /* SIG_SETMASK */, new BigUint64Array([0n]), null)),
+  };
+}

@@ -1,0 +1,60 @@
+// runc-style logging: text (logrus) or JSON lines, to stderr or the --log file.
+// Owns the process-wide logger; the last level=error line is what containerd and podman show the user.
+import { O_CLOEXEC } from './linux/constants';
+import * as fs from 'node:fs';
+
+export type Level = 'debug' | 'info' | 'warning' | 'error' | 'fatal';
+export interface LogOptions {
+  file?: string;
+  format?: 'text' | 'json';
+  debug?: boolean;
+}
+
+let opts: LogOptions = {};
+let fd = 2;
+
+export function configureLog(o: LogOptions): void {
+  opts = o;
+  if (o.file) {
+    try {
+      fd = fs.openSync(o.file, fs.constants.O_WRONLY | fs.constants.O_APPEND | fs.constants.O_CREAT | O_CLOEXEC, 0o644);
+    } catch {
+      fd = 2;
+    }
+  }
+}
+
+// logrus quotes any value with characters outside this set.
+const quote = (s: string) => (/^[\w./@^+-]+$/.test(s) ? s : JSON.stringify(s));
+
+export function log(level: Level, msg: string): void {
+  if (level === 'debug' && !opts.debug) return;
+  const time = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+  const line =
+    opts.format === 'json'
+      ? JSON.stringify({ level, msg, time }) + '\n'
+      : `time=${quote(time)} level=${level} msg=${quote(msg)}\n`;
+  try {
+    fs.writeSync(fd, line);
+  } catch {
+    /* nowhere left to report to */
+  }
+}
+
+export const debug = (msg: string) => log('debug', msg);
+export const warn = (msg: string) => log('warning', msg);
+export const error = (msg: string) => log('error', msg);
+
+// Reports a command's failure the way runc does: the log line, plus the bare message on stderr
+// when the log goes elsewhere.
+export function fatal(msg: string): never {
+  log('error', msg);
+  if (fd !== 2) {
+    try {
+      fs.writeSync(2, msg + '\n');
+    } catch {
+      /* ignore */
+    }
+  }
+  process.exit(1);
+}

@@ -1,0 +1,107 @@
+// Starts a container process: the C stub from its memfd, the bootstrap handshake, the id-map writes.
+// Owns the parent side of the stub protocol; returns the host pid of the `ocirun init` it exec'd.
+import * as fs from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { libc } from '../linux/libc';
+import { koffiAddonFd, KOFFI_FD_ENV } from '../linux/native';
+import { CLONE_NEWUSER } from '../linux/constants';
+import { ATTR, AttrWriter, MSG, readMessage, writeMessage } from './protocol';
+import { sealedSelf, stubMemfd } from './seal';
+import type { LinuxIDMapping } from '../oci';
+
+export const SOCK_ENV = '_OCIRUN_SOCK';
+
+export interface LaunchOptions {
+  cloneFlags: number;
+  join: { fd: number; type: number }[];
+  timensOffsets?: string;
+  uidMappings?: LinuxIDMapping[];
+  gidMappings?: LinuxIDMapping[];
+  setgroupsDeny?: boolean;
+  stdio: [number, number, number];
+  preserveFds: number;
+  // More fds for the init, after ours; the init learns their numbers from the returned map.
+  extraFds: Record<string, number>;
+  // Runs with the stub's pid before it creates any namespace: cgroup placement, oom_score_adj.
+  beforeBootstrap?: (stubPid: number) => void;
+}
+
+export interface Launched {
+  pid: number;
+  sock: number;
+  stub: ChildProcess;
+  fds: Record<string, number>;
+}
+
+const mapText = (m: LinuxIDMapping[] = []) => m.map((x) => `${x.containerID} ${x.hostID} ${x.size}\n`).join('');
+
+export function launch(o: LaunchOptions): Launched {
+  const l = libc();
+  const [ours, theirs] = l.socketpair();
+  const opened: number[] = [theirs];
+  let child: ChildProcess | undefined;
+  try {
+    const exe = sealedSelf();
+    opened.push(exe);
+    const stub = stubMemfd();
+    opened.push(stub);
+    const addon = koffiAddonFd();
+
+    // Child fd layout: 0-2 stdio, 3.. preserved fds (same numbers), then ours.
+    const stdio: (number | 'ignore')[] = [...o.stdio];
+    for (let i = 0; i < o.preserveFds; i++) stdio.push(3 + i);
+    const place = (fd: number) => stdio.push(fd) - 1;
+    const sockAt = place(theirs);
+    const exeAt = place(exe);
+    const fds: Record<string, number> = {};
+    for (const [name, fd] of Object.entries(o.extraFds)) fds[name] = place(fd);
+    const addonAt = addon >= 0 ? place(addon) : -1;
+    const join = o.join.map((j) => ({ fd: place(j.fd), type: j.type }));
+
+    const env: Record<string, string> = { [SOCK_ENV]: String(sockAt) };
+    if (addonAt >= 0) env[KOFFI_FD_ENV] = String(addonAt);
+    child = spawn(`/proc/self/fd/${stub}`, [], { argv0: 'ocirun-stub', stdio: stdio as never, env });
+    // spawn() has forked and exec'd by the time it returns; a failure to exec surfaces as a missing pid.
+    if (!child.pid) throw new Error('cannot start the ocirun stub');
+    for (const fd of opened) fs.closeSync(fd);
+    opened.length = 0;
+
+    o.beforeBootstrap?.(child.pid);
+
+    const attrs = new AttrWriter()
+      .u32(ATTR.CLONE_FLAGS, o.cloneFlags)
+      .u32(ATTR.EXE_FD, exeAt)
+      .strings(ATTR.ARGV, ['ocirun', 'init']);
+    for (const j of join) attrs.u32(ATTR.NS_JOIN, j.fd, j.type);
+    if (o.timensOffsets) attrs.add(ATTR.TIMENS_OFFSETS, Buffer.from(o.timensOffsets));
+    writeMessage(ours, MSG.BOOTSTRAP, attrs.build());
+
+    for (;;) {
+      const m = readMessage(ours);
+      if (!m) throw new Error('the ocirun stub exited without reporting the init pid');
+      if (m.type === MSG.ERROR) throw new Error(m.payload.toString('utf8'));
+      if (m.type === MSG.MAPS_REQUEST && o.cloneFlags & CLONE_NEWUSER) {
+        const proc = `/proc/${child.pid}`;
+        if (o.setgroupsDeny) fs.writeFileSync(`${proc}/setgroups`, 'deny');
+        fs.writeFileSync(`${proc}/uid_map`, mapText(o.uidMappings));
+        fs.writeFileSync(`${proc}/gid_map`, mapText(o.gidMappings));
+        writeMessage(ours, MSG.MAPS_DONE);
+      } else if (m.type === MSG.PID) {
+        return { pid: m.payload.readUInt32LE(0), sock: ours, stub: child, fds };
+      } else {
+        throw new Error(`protocol: unexpected message ${m.type} from the stub`);
+      }
+    }
+  } catch (e) {
+    for (const fd of opened) fs.closeSync(fd);
+    fs.closeSync(ours);
+    if (child?.pid) {
+      try {
+        process.kill(child.pid, 'SIGKILL');
+      } catch {
+        /* already gone */
+      }
+    }
+    throw e;
+  }
+}

@@ -1,0 +1,226 @@
+// Benchmark harness: ocirun vs runc (and crun when usable), interleaved, median wall
+// times for --version, run of /bin/true, and create+start+delete; prints a markdown table.
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const OCIRUN_BIN = path.resolve(process.env.OCIRUN_BIN ?? path.join(REPO_ROOT, 'dist', 'ocirun'));
+const RUNC_BIN = process.env.RUNC_BIN ?? '/usr/sbin/runc';
+const N = Number.parseInt(process.env.BENCH_N ?? '20', 10);
+const WARMUP = 2;
+
+if (!Number.isInteger(N) || N < 1) {
+  console.error(`BENCH_N must be a positive integer, got ${process.env.BENCH_N}`);
+  process.exit(2);
+}
+
+/**
+ * Measured commands get a cleaned environment: NODE_EXTRA_CA_CERTS makes every Node
+ * start (ocirun is a Node executable) parse a CA bundle, ~90 ms that has nothing to do
+ * with containers; NODE_OPTIONS could likewise load extra code into ocirun only.
+ */
+const removedEnv = ['NODE_EXTRA_CA_CERTS', 'NODE_OPTIONS'].filter((k) => process.env[k] !== undefined);
+const measuredEnv = { ...process.env };
+for (const k of ['NODE_EXTRA_CA_CERTS', 'NODE_OPTIONS']) delete measuredEnv[k];
+
+function which(cmd) {
+  for (const dir of (process.env.PATH ?? '').split(':')) {
+    const p = path.join(dir || '.', cmd);
+    try {
+      fs.accessSync(p, fs.constants.X_OK);
+      return p;
+    } catch {
+      // Not in this PATH entry.
+    }
+  }
+  return undefined;
+}
+
+function firstLine(bin, args) {
+  const r = spawnSync(bin, args, { encoding: 'utf8', env: measuredEnv });
+  return r.status === 0 ? (r.stdout.split('\n')[0] ?? '').trim() : `(failed: ${bin} ${args.join(' ')})`;
+}
+
+const scratch = fs.mkdtempSync(path.join(os.tmpdir(), `ocirun-bench-${process.pid}-`));
+const runtimes = [];
+let cleanedUp = false;
+
+/** Busybox rootfs, same layout the integration tests use, shared read-only by all runs. */
+function buildRootfs(dir) {
+  for (const sub of ['bin', 'etc', 'proc', 'sys', 'dev', 'tmp', 'root']) fs.mkdirSync(path.join(dir, sub), { recursive: true });
+  fs.copyFileSync('/bin/busybox', path.join(dir, 'bin', 'busybox'));
+  fs.chmodSync(path.join(dir, 'bin', 'busybox'), 0o755);
+  const list = spawnSync('/bin/busybox', ['--list'], { encoding: 'utf8' });
+  for (const applet of list.stdout.split('\n')) {
+    if (applet === '' || applet === 'busybox' || applet.includes('/')) continue;
+    fs.symlinkSync('busybox', path.join(dir, 'bin', applet));
+  }
+  fs.writeFileSync(path.join(dir, 'etc', 'passwd'), 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n');
+  fs.writeFileSync(path.join(dir, 'etc', 'group'), 'root:x:0:\nnogroup:x:65534:\n');
+}
+
+function makeBundle(dir) {
+  fs.mkdirSync(dir, { recursive: true });
+  const r = spawnSync(RUNC_BIN, ['spec', '--bundle', dir], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`runc spec failed: ${r.stderr}`);
+  const configPath = path.join(dir, 'config.json');
+  const spec = JSON.parse(fs.readFileSync(configPath, 'utf8'));
+  spec.process.terminal = false;
+  spec.process.args = ['/bin/true'];
+  // Read-only so one rootfs can serve every runtime and iteration unchanged.
+  spec.root.readonly = true;
+  fs.writeFileSync(configPath, JSON.stringify(spec, null, '\t'));
+  buildRootfs(path.join(dir, 'rootfs'));
+  return dir;
+}
+
+const errFile = path.join(scratch, 'stderr');
+
+/**
+ * Stdout is discarded and stderr goes to a file rather than a pipe: a created
+ * container's init inherits both, and a pipe would keep spawnSync waiting for EOF.
+ */
+function exec(rt, args) {
+  const errFd = fs.openSync(errFile, 'w');
+  const t0 = process.hrtime.bigint();
+  const r = spawnSync(rt.bin, args, { stdio: ['ignore', 'ignore', errFd], env: measuredEnv, timeout: 60_000 });
+  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+  fs.closeSync(errFd);
+  if (r.status !== 0) {
+    const err = fs.readFileSync(errFile, 'utf8');
+    throw new Error(`${rt.name}: ${rt.bin} ${args.join(' ')} exited ${r.status ?? r.signal}: ${err}`);
+  }
+  return ms;
+}
+
+function withRoot(rt, args) {
+  return ['--root', rt.root, ...args];
+}
+
+let seq = 0;
+const nextId = (rt) => `bench-${process.pid}-${rt.name}-${(seq += 1)}`;
+
+const BENCHMARKS = [
+  {
+    name: '`--version`',
+    once: (rt) => exec(rt, ['--version']),
+  },
+  {
+    name: '`run` /bin/true',
+    once: (rt, bundle) => exec(rt, withRoot(rt, ['run', '--bundle', bundle, nextId(rt)])),
+  },
+  {
+    name: '`create` + `start` + `delete --force`',
+    // --force spares a polling loop: `true` may or may not have exited by delete time.
+    once: (rt, bundle) => {
+      const id = nextId(rt);
+      return (
+        exec(rt, withRoot(rt, ['create', '--bundle', bundle, id])) +
+        exec(rt, withRoot(rt, ['start', id])) +
+        exec(rt, withRoot(rt, ['delete', '--force', id]))
+      );
+    },
+  },
+];
+
+function median(xs) {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 === 1 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+}
+
+function cleanup() {
+  if (cleanedUp) return;
+  cleanedUp = true;
+  for (const rt of runtimes) {
+    if (!fs.existsSync(rt.root)) continue;
+    const r = spawnSync(rt.bin, ['--root', rt.root, 'list', '-q'], { encoding: 'utf8', env: measuredEnv });
+    for (const id of (r.stdout ?? '').split('\n').filter((l) => l.trim() !== '')) {
+      spawnSync(rt.bin, ['--root', rt.root, 'delete', '--force', id], { stdio: 'ignore', env: measuredEnv });
+    }
+  }
+  fs.rmSync(scratch, { recursive: true, force: true });
+}
+
+for (const sig of ['SIGINT', 'SIGTERM']) {
+  process.on(sig, () => {
+    cleanup();
+    process.exit(130);
+  });
+}
+
+function main() {
+  if (!fs.existsSync(OCIRUN_BIN)) {
+    throw new Error(`${OCIRUN_BIN} not found: build it first (make) or set OCIRUN_BIN`);
+  }
+  const bundle = makeBundle(path.join(scratch, 'bundle'));
+  runtimes.push({ name: 'ocirun', bin: OCIRUN_BIN, root: path.join(scratch, 'root-ocirun') });
+  runtimes.push({ name: 'runc', bin: RUNC_BIN, root: path.join(scratch, 'root-runc') });
+
+  const crunBin = process.env.CRUN_BIN ?? which('crun');
+  let crunNote = 'crun: not installed, skipped';
+  if (crunBin !== undefined) {
+    const crun = { name: 'crun', bin: crunBin, root: path.join(scratch, 'root-crun') };
+    try {
+      exec(crun, withRoot(crun, ['run', '--bundle', bundle, nextId(crun)]));
+      runtimes.push(crun);
+      crunNote = `crun: ${firstLine(crunBin, ['--version'])}`;
+    } catch (e) {
+      crunNote = `crun: installed but cannot run here, skipped (${String(e.message).split('\n')[0]})`;
+    }
+  }
+
+  const results = [];
+  for (const bench of BENCHMARKS) {
+    const times = Object.fromEntries(runtimes.map((rt) => [rt.name, []]));
+    for (let i = 0; i < WARMUP + N; i += 1) {
+      // Interleaving A B A B spreads drift (page cache, CPU frequency) over all runtimes alike.
+      for (const rt of runtimes) {
+        const ms = bench.once(rt, bundle);
+        if (i >= WARMUP) times[rt.name].push(ms);
+      }
+    }
+    const medians = Object.fromEntries(runtimes.map((rt) => [rt.name, median(times[rt.name])]));
+    results.push({ name: bench.name, medians });
+    process.stderr.write(`done: ${bench.name}\n`);
+  }
+
+  const names = runtimes.map((rt) => rt.name);
+  const out = [];
+  out.push('# ocirun benchmark');
+  out.push('');
+  out.push(`- date: ${new Date().toISOString()}`);
+  out.push(`- kernel: ${os.release()} (\`uname -r\`)`);
+  out.push(`- nproc: ${os.availableParallelism?.() ?? os.cpus().length}`);
+  out.push(`- runc: ${firstLine(RUNC_BIN, ['--version'])}`);
+  out.push(`- ocirun: ${firstLine(OCIRUN_BIN, ['--version'])} (${OCIRUN_BIN})`);
+  out.push(`- ${crunNote}`);
+  out.push(`- iterations: ${N} measured per runtime after ${WARMUP} warm-up, interleaved ${names.join(' ')} …`);
+  out.push(
+    `- environment: NODE_EXTRA_CA_CERTS and NODE_OPTIONS unset for measured commands` +
+      ` (NODE_EXTRA_CA_CERTS costs ~90 ms per Node start)` +
+      (removedEnv.length > 0 ? `; removed here: ${removedEnv.join(', ')}` : '; neither was set'),
+  );
+  out.push('');
+  out.push(`| benchmark | ${names.map((n) => `${n} median (ms)`).join(' | ')} | ocirun/runc |`);
+  out.push(`|---|${names.map(() => '---:').join('|')}|---:|`);
+  for (const r of results) {
+    const ratio = r.medians.ocirun / r.medians.runc;
+    out.push(`| ${r.name} | ${names.map((n) => r.medians[n].toFixed(1)).join(' | ')} | ${ratio.toFixed(2)}× |`);
+  }
+  process.stdout.write(`${out.join('\n')}\n`);
+}
+
+let status = 0;
+try {
+  main();
+} catch (e) {
+  console.error(`bench failed: ${e instanceof Error ? e.message : String(e)}`);
+  status = 1;
+} finally {
+  cleanup();
+}
+process.exit(status);
