@@ -7,6 +7,21 @@ import { destroy } from '../container/delete';
 import { libc } from '../linux/libc';
 import { needArgs, store, type Command } from './command';
 import { CREATE_FLAGS, createOptions } from './create';
+import { stdioPipes } from '../container/stdio';
+import { loadBundle } from '../container/create';
+
+// The host ids that container root maps to: the owner the stdio pipes need.
+function containerRoot(bundle: string): [number, number] {
+  let spec;
+  try {
+    spec = loadBundle(bundle).spec;
+  } catch {
+    return [0, 0];
+  }
+  const host = (m?: { containerID: number; hostID: number; size: number }[]) =>
+    m?.find((x) => x.containerID <= 0 && 0 < x.containerID + x.size)?.hostID ?? 0;
+  return [host(spec.linux?.uidMappings), host(spec.linux?.gidMappings)];
+}
 
 // Everything a terminal or an engine may send that the container should get instead of us.
 const FORWARDED = ['SIGHUP', 'SIGINT', 'SIGQUIT', 'SIGTERM', 'SIGUSR1', 'SIGUSR2', 'SIGPIPE', 'SIGALRM', 'SIGCONT', 'SIGTSTP', 'SIGTTIN', 'SIGTTOU', 'SIGWINCH'] as const;
@@ -28,9 +43,11 @@ const cmd: Command = {
     needArgs(args, 1, 'container id', 'run');
     const s = store(g);
     const detach = !!f.detach;
+    const opts = createOptions(f, args[0]);
+    const pipes = detach ? undefined : stdioPipes(...containerRoot(opts.bundle));
     let st;
     try {
-      st = create(s, { ...createOptions(f, args[0]), subreaper: !detach });
+      st = create(s, { ...opts, subreaper: !detach, stdio: pipes?.container });
       try {
         start(s, st);
       } catch (e) {
@@ -41,7 +58,8 @@ const cmd: Command = {
       throw new Error(`ocirun run failed: ${(e as Error).message}`);
     }
     const pid = st.pid;
-    if (detach) return 0;
+    if (detach || !pipes) return 0;
+    const copied = pipes.copy();
     const handlers = FORWARDED.map((name) => {
       const h = () => {
         try {
@@ -55,6 +73,7 @@ const cmd: Command = {
     });
     const { status } = await libc().waitpidAsync(pid);
     for (const [name, h] of handlers) process.off(name, h);
+    await copied;
     if (!f.keep) destroy(s, st);
     return exitCode(status);
   },

@@ -25,6 +25,7 @@ export interface CreateOptions {
   preserveFds?: number;
   // `run` keeps the init as its child (subreaper) to wait for it.
   subreaper?: boolean;
+  stdio?: [number, number, number];
 }
 
 export function loadBundle(bundleArg: string): { bundle: string; spec: Spec; rootfs: string } {
@@ -70,6 +71,7 @@ export function create(store: Store, o: CreateOptions): StoredState {
     plan = planNamespaces(spec.linux?.namespaces);
     const fifo = path.join(dir, FIFO);
     l.mkfifo(fifo, 0o622);
+    fs.chmodSync(fifo, 0o622);
     const fifoFd = fs.openSync(fifo, O_PATH | O_CLOEXEC);
     undo.push(() => fs.closeSync(fifoFd));
 
@@ -90,7 +92,7 @@ export function create(store: Store, o: CreateOptions): StoredState {
       timensOffsets: timens || undefined,
       uidMappings: linux.uidMappings,
       gidMappings: linux.gidMappings,
-      stdio: [0, 1, 2],
+      stdio: o.stdio ?? [0, 1, 2],
       preserveFds: o.preserveFds ?? 0,
       extraFds: { fifo: fifoFd },
       beforeBootstrap: (stubPid) => {

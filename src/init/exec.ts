@@ -20,6 +20,20 @@ export function lookPath(file: string, env: string[]): string {
   throw new Error(`exec: "${file}": executable file not found in $PATH`);
 }
 
+// runc sets HOME from the container's /etc/passwd when the config does not, "/" if there is none.
+export function withHome(env: string[], uid: number): string[] {
+  if (env.some((e) => e.startsWith('HOME='))) return env;
+  let home = '/';
+  try {
+    const line = fs.readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.split(':')[2] === String(uid));
+    const dir = line?.split(':')[5];
+    if (dir) home = dir;
+  } catch {
+    /* no passwd file in the image */
+  }
+  return [...env, `HOME=${home}`];
+}
+
 export function checkExecutable(file: string): void {
   let st: fs.Stats;
   try {

@@ -9,7 +9,7 @@ import { SOCK_ENV } from '../process/launch';
 import type { InitConfig } from './config';
 import { finalizeRootfs, prepareRootfs } from './rootfs';
 import { applyCapabilities, applyRlimits, dropBoundingSet, setUser } from './credentials';
-import { checkExecutable, closeExtraFds, enterCwd, lookPath, resetSignals } from './exec';
+import { checkExecutable, closeExtraFds, enterCwd, lookPath, resetSignals, withHome } from './exec';
 
 function setup(cfg: InitConfig, sock: number): { file: string; args: string[]; env: string[] } {
   const l = libc();
@@ -42,7 +42,7 @@ function setup(cfg: InitConfig, sock: number): { file: string; args: string[]; e
   }
 
   applyRlimits(proc);
-  const env = proc.env ?? [];
+  const env = withHome(proc.env ?? [], proc.user?.uid ?? 0);
   const file = lookPath(proc.args?.[0] ?? '', env);
   checkExecutable(file);
 

@@ -23,6 +23,7 @@ export interface Libc {
   mknod(path: string, mode: number, dev: number): void;
   mkfifo(path: string, mode: number): void;
   socketpair(): [number, number];
+  pipe(): [number, number];
   memfdCreate(name: string, flags: number): number;
   fcntl(fd: number, cmd: number, arg: number): number;
   flock(fd: number, op: number): void;
@@ -74,6 +75,7 @@ function bind(): Libc {
   const prctl = f('int prctl(int op, unsigned long a2, unsigned long a3, unsigned long a4, unsigned long a5)');
   const mknod = f('int mknod(const char *path, uint32_t mode, uint64_t dev)');
   const mkfifo = f('int mkfifo(const char *path, uint32_t mode)');
+  const pipe2 = f('int pipe2(_Out_ int *fds, int flags)');
   const socketpair = f('int socketpair(int domain, int type, int proto, _Out_ int *fds)');
   const fcntl = f('int fcntl(int fd, int cmd, ...)');
   const flock = f('int flock(int fd, int op)');
@@ -117,6 +119,11 @@ function bind(): Libc {
     socketpair: () => {
       const fds = [0, 0];
       check('socketpair', socketpair(1 /* AF_UNIX */, 1 | 0o2000000 /* SOCK_STREAM|SOCK_CLOEXEC */, 0, fds));
+      return [fds[0], fds[1]];
+    },
+    pipe: () => {
+      const fds = [0, 0];
+      check('pipe2', pipe2(fds, 0o2000000 /* O_CLOEXEC */));
       return [fds[0], fds[1]];
     },
     memfdCreate: (name, flags) => check('memfd_create', syscall(SYS.memfd_create, 'str', name, 'uint', flags), name),
