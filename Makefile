@@ -17,8 +17,10 @@ apt:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	fi
 
+# `npm ci` refuses this lock file: npm 11 leaves vite's Windows-only optional dependency out of it and
+# then reports the lock as out of sync. `npm install --no-save` installs the same locked versions.
 node_modules/.installed: package.json package-lock.json
-	npm ci --no-audit --no-fund --loglevel=error
+	NODE_EXTRA_CA_CERTS= npm install --no-audit --no-fund --no-save --loglevel=error
 	@touch $@
 
 deps: apt node_modules/.installed
