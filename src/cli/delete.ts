@@ -13,14 +13,17 @@ const cmd: Command = {
     needArgs(args, 1, 'container id', 'delete');
     const s = store(g);
     const id = validateId(args[0]);
-    if (!s.exists(id)) {
+    let st;
+    try {
+      s.lock(id);
+      st = s.load(id);
+    } catch (e) {
+      if ((e as Error).message !== 'container does not exist') throw e;
       // A create that died before writing state.json leaves only the directory behind.
       fs.rmSync(s.dir(id), { recursive: true, force: true });
       if (f.force) return;
-      throw new Error('container does not exist');
+      throw e;
     }
-    const st = s.load(id);
-    s.lock(id);
     deleteContainer(s, st, !!f.force);
   },
 };

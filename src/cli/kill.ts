@@ -14,9 +14,9 @@ const cmd: Command = {
     if (args.length > 2) throw new Error('"kill" requires a maximum of 2 arguments');
     const s = store(g);
     const id = validateId(args[0]);
-    const st = s.load(id);
     const sig = parseSignal(args[1]);
     s.lock(id);
+    const st = s.load(id);
     signalContainer(s, st, sig, !!f.all);
   },
 };

@@ -7,17 +7,11 @@ import { destroy } from '../container/delete';
 import { libc } from '../linux/libc';
 import { needArgs, store, type Command } from './command';
 import { CREATE_FLAGS, createOptions } from './create';
-import { stdioPipes } from '../container/stdio';
-import { loadBundle } from '../container/create';
+import { stdioPipes, type StdioPipes } from '../container/stdio';
+import type { Spec } from '../oci';
 
 // The host ids that container root maps to: the owner the stdio pipes need.
-function containerRoot(bundle: string): [number, number] {
-  let spec;
-  try {
-    spec = loadBundle(bundle).spec;
-  } catch {
-    return [0, 0];
-  }
+function containerRoot(spec: Spec): [number, number] {
   const host = (m?: { containerID: number; hostID: number; size: number }[]) =>
     m?.find((x) => x.containerID <= 0 && 0 < x.containerID + x.size)?.hostID ?? 0;
   return [host(spec.linux?.uidMappings), host(spec.linux?.gidMappings)];
@@ -43,11 +37,11 @@ const cmd: Command = {
     needArgs(args, 1, 'container id', 'run');
     const s = store(g);
     const detach = !!f.detach;
-    const opts = createOptions(f, args[0]);
-    const pipes = detach ? undefined : stdioPipes(...containerRoot(opts.bundle));
+    let pipes: StdioPipes | undefined;
+    const stdio = detach ? undefined : (spec: Spec) => (pipes = stdioPipes(...containerRoot(spec))).container;
     let st;
     try {
-      st = create(s, { ...opts, subreaper: !detach, stdio: pipes?.container });
+      st = create(s, { ...createOptions(f, args[0]), subreaper: !detach, stdio });
       try {
         start(s, st);
       } catch (e) {
@@ -58,8 +52,8 @@ const cmd: Command = {
       throw new Error(`ocirun run failed: ${(e as Error).message}`);
     }
     const pid = st.pid;
-    if (detach || !pipes) return 0;
-    const copied = pipes.copy();
+    if (!pipes) return 0;
+    const copied = (pipes as StdioPipes).copy();
     const handlers = FORWARDED.map((name) => {
       const h = () => {
         try {

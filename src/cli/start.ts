@@ -12,8 +12,8 @@ const cmd: Command = {
     needArgs(args, 1, 'container id', 'start');
     const s = store(g);
     const id = validateId(args[0]);
-    const st = s.load(id);
     s.lock(id);
+    const st = s.load(id);
     start(s, st);
   },
 };

@@ -25,7 +25,8 @@ export interface CreateOptions {
   preserveFds?: number;
   // `run` keeps the init as its child (subreaper) to wait for it.
   subreaper?: boolean;
-  stdio?: [number, number, number];
+  // The container's stdio, chosen once the spec is known (run's pipes belong to container root).
+  stdio?: (spec: Spec) => [number, number, number];
 }
 
 export function loadBundle(bundleArg: string): { bundle: string; spec: Spec; rootfs: string } {
@@ -92,7 +93,7 @@ export function create(store: Store, o: CreateOptions): StoredState {
       timensOffsets: timens || undefined,
       uidMappings: linux.uidMappings,
       gidMappings: linux.gidMappings,
-      stdio: o.stdio ?? [0, 1, 2],
+      stdio: o.stdio?.(spec) ?? [0, 1, 2],
       preserveFds: o.preserveFds ?? 0,
       extraFds: { fifo: fifoFd },
       beforeBootstrap: (stubPid) => {

@@ -66,7 +66,13 @@ export class Store {
 
   // Serialises every mutating command on one container; released when the process exits.
   lock(id: string): number {
-    const fd = fs.openSync(this.dir(id), fs.constants.O_RDONLY | fs.constants.O_DIRECTORY);
+    let fd: number;
+    try {
+      fd = fs.openSync(this.dir(id), fs.constants.O_RDONLY | fs.constants.O_DIRECTORY);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new Error('container does not exist');
+      throw e;
+    }
     libc().flock(fd, LOCK_EX);
     return fd;
   }
