@@ -5,7 +5,7 @@ APT_PACKAGES := musl-tools busybox-static runc util-linux iproute2
 STUB_SRC := $(wildcard stub/*.c stub/*.h)
 SRC := $(shell find src -name '*.ts' 2>/dev/null)
 
-.PHONY: all deps apt test unit integration typecheck demo bench clean
+.PHONY: all deps apt test unit integration typecheck demo bench clean check-clean
 
 all: dist/ocirun
 
@@ -49,7 +49,9 @@ test: deps typecheck dist/ocirun
 # The host must be as the tests found it.
 check-clean:
 	@! ls /run/ocirun/* >/dev/null 2>&1 || { echo "state left in /run/ocirun"; exit 1; }
-	@! grep -qE ' /tmp/ocirun-test' /proc/self/mountinfo || { echo "mounts left behind"; exit 1; }
+	@! awk '$$5 ~ /ocirun|rootfs|bundle/ {found=1} END {exit !found}' /proc/self/mountinfo || { echo "mounts left behind"; exit 1; }
+	@test -z "$$(find /sys/fs/cgroup -maxdepth 3 -type d -iname '*ocirun*' 2>/dev/null)" || { echo "cgroups left behind"; exit 1; }
+	@! pgrep -f 'ocirun (init|run|create)' >/dev/null || { echo "processes left behind"; exit 1; }
 	@test "$$(stat -c '%U:%G %a %t,%T' /dev/null)" = "root:root 666 1,3" || { echo "/dev/null was changed"; exit 1; }
 
 demo: deps dist/ocirun
