@@ -350,7 +350,11 @@ static void create_user_namespace(void)
 	if (type != MSG_MAPS_DONE)
 		die("expected MAPS_DONE, got message type %u", type);
 	set_dumpable(0);
-	become_root("new");
+	/* Only the uid for now: like runc, the gid becomes 0 after the other
+	 * namespaces exist, so objects they create at unshare time (the ipc
+	 * namespace's mqueue root) belong to the overflow gid, as under runc. */
+	if (setresuid(0, 0, 0) < 0)
+		die_errno("setresuid(0) in new user namespace");
 	/* EPERM is expected when the runtime wrote "deny" to setgroups. */
 	if (setgroups(0, NULL) < 0 && errno != EPERM)
 		die_errno("setgroups(0) in new user namespace");
@@ -454,6 +458,8 @@ int main(void)
 		create_user_namespace();
 	if (rest && unshare((int)rest) < 0)
 		die_errno("unshare(%s)", ns_list(rest));
+	if ((clone_flags & CLONE_NEWUSER) && setresgid(0, 0, 0) < 0)
+		die_errno("setresgid(0) in new user namespace");
 	if (timens_fd >= 0)
 		write_timens_offsets(timens_fd);
 

@@ -20,7 +20,7 @@ export function resolvePaths(
     const base = path.posix.isAbsolute(inner) ? inner : path.posix.join(own.get(key) ?? '/', inner);
     // The mountpoint shows the hierarchy from h.root downwards.
     const rel = path.posix.relative(h.root, base);
-    if (rel.startsWith('..')) throw new Error(`cgroup path ${base} is outside the mounted hierarchy ${h.mountpoint}`);
+    if (rel === '..' || rel.startsWith('../')) throw new Error(`cgroup path ${base} is outside the mounted hierarchy ${h.mountpoint}`);
     out[key] = path.posix.join(h.mountpoint, rel);
   }
   return out;

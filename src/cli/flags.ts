@@ -38,7 +38,7 @@ export function parseFlags(defs: FlagDef[], argv: string[]): { values: FlagValue
       if (value === undefined) values[def.name] = true;
       else if (/^(1|t|true|T|TRUE|True)$/.test(value)) values[def.name] = true;
       else if (/^(0|f|false|F|FALSE|False)$/.test(value)) values[def.name] = false;
-      else throw new UsageError(`invalid boolean value "${value}" for -${name}`);
+      else throw new UsageError(`invalid boolean value "${value}" for -${name}: parse error`);
       continue;
     }
     if (value === undefined) {
@@ -46,8 +46,7 @@ export function parseFlags(defs: FlagDef[], argv: string[]): { values: FlagValue
       value = argv[++i];
     }
     if (def.type === 'int') {
-      if (!/^-?\d+$/.test(value)) throw new UsageError(`invalid value "${value}" for flag -${name}: parse error`);
-      values[def.name] = Number(value);
+      values[def.name] = parseGoInt(value, name);
     } else if (def.type === 'strings') {
       const prev = values[def.name];
       values[def.name] = [...(Array.isArray(prev) ? prev : []), value];
@@ -66,4 +65,13 @@ export function flagHelp(defs: FlagDef[]): string {
       return `   ${(names + arg).padEnd(28)} ${d.usage}${def}`;
     })
     .join('\n');
+}
+
+// Go's strconv.ParseInt(s, 0, 64), which int flags use: an optional sign, then 0x/0o/0b/0 prefixes.
+function parseGoInt(value: string, name: string): number {
+  const m = /^([+-]?)(0[xX][0-9a-fA-F_]+|0[oO][0-7_]+|0[bB][01_]+|0[0-7_]*|[1-9][0-9_]*)$/.exec(value);
+  if (!m) throw new UsageError(`invalid value "${value}" for flag -${name}: parse error`);
+  const body = m[2].replace(/_/g, '');
+  const n = /^0[0-7]+$/.test(body) ? parseInt(body.slice(1), 8) : Number(body.replace(/^0[oO]/, '0o').replace(/^0[bB]/, '0b'));
+  return m[1] === '-' ? -n : n;
 }

@@ -15,6 +15,7 @@ import { validateId } from './id';
 import { closePlan, planNamespaces, type NamespacePlan } from './namespaces';
 import { FIFO, Store, procStartTime, type StoredState } from './state';
 import { writePidFile } from './pidfile';
+import { checkSysctls } from './sysctl';
 
 export interface CreateOptions {
   id: string;
@@ -46,6 +47,7 @@ export function loadBundle(bundleArg: string): { bundle: string; spec: Spec; roo
     throw e;
   }
   const spec = parseConfig(text);
+  checkSysctls(spec);
   const rootfs = path.resolve(bundle, spec.root!.path);
   if (!fs.existsSync(rootfs) || !fs.statSync(rootfs).isDirectory()) throw new Error(`rootfs (${rootfs}) does not exist`);
   return { bundle, spec, rootfs };

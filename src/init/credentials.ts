@@ -2,7 +2,7 @@
 // Owns the order runc uses: bounding set, keep-caps, setgroups/setgid/setuid, then the other sets.
 import * as fs from 'node:fs';
 import type { Process } from '../oci';
-import { CAPABILITIES } from '../oci';
+import { capabilityNumber } from '../oci';
 import { libc } from '../linux/libc';
 import * as C from '../linux/constants';
 import { debug, warn } from '../log';
@@ -37,7 +37,7 @@ function lastCap(): number {
 function capMask(names: string[] | undefined, last: number, set: string): bigint {
   let m = 0n;
   for (const n of names ?? []) {
-    const bit = CAPABILITIES[n];
+    const bit = capabilityNumber(n);
     if (bit === undefined) throw new Error(`process.capabilities.${set}: unknown capability ${n}`);
     if (bit > last) {
       warn(`ignoring capability ${n}: not supported by the running kernel`);

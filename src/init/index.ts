@@ -7,7 +7,7 @@ import * as C from '../linux/constants';
 import { MSG, readMessage, writeMessage, parseJSON } from '../process/protocol';
 import { SOCK_ENV } from '../process/launch';
 import type { InitConfig } from './config';
-import { finalizeRootfs, prepareRootfs } from './rootfs';
+import { finalizeRootfs, prepareRootfs, protectPaths } from './rootfs';
 import { applyCapabilities, applyRlimits, dropBoundingSet, setUser } from './credentials';
 import { checkExecutable, closeExtraFds, enterCwd, lookPath, resetSignals, withHome } from './exec';
 
@@ -40,6 +40,7 @@ function setup(cfg: InitConfig, sock: number): { file: string; args: string[]; e
       throw new Error(`linux.sysctl ${key}: ${(e as Error).message}`);
     }
   }
+  protectPaths(cfg);
 
   applyRlimits(proc);
   const env = withHome(proc.env ?? [], proc.user?.uid ?? 0);

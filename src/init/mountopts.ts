@@ -17,11 +17,11 @@ const SET: Record<string, number> = {
   bind: C.MS_BIND, rbind: C.MS_BIND | C.MS_REC, dirsync: C.MS_DIRSYNC, iversion: 1 << 23, lazytime: C.MS_LAZYTIME,
   mand: C.MS_MANDLOCK, noatime: C.MS_NOATIME, nodev: C.MS_NODEV, nodiratime: C.MS_NODIRATIME, noexec: C.MS_NOEXEC,
   nosuid: C.MS_NOSUID, nosymfollow: C.MS_NOSYMFOLLOW, relatime: C.MS_RELATIME, remount: C.MS_REMOUNT, ro: C.MS_RDONLY,
-  silent: C.MS_SILENT, strictatime: C.MS_STRICTATIME, sync: C.MS_SYNCHRONOUS, defaults: 0,
+  silent: C.MS_SILENT, acl: C.MS_POSIXACL, strictatime: C.MS_STRICTATIME, sync: C.MS_SYNCHRONOUS, defaults: 0,
 };
 const CLEAR: Record<string, number> = {
   async: C.MS_SYNCHRONOUS, atime: C.MS_NOATIME, dev: C.MS_NODEV, diratime: C.MS_NODIRATIME, exec: C.MS_NOEXEC,
-  loud: C.MS_SILENT, noiversion: 1 << 23, nolazytime: C.MS_LAZYTIME, nomand: C.MS_MANDLOCK, norelatime: C.MS_RELATIME,
+  loud: C.MS_SILENT, noacl: C.MS_POSIXACL, noiversion: 1 << 23, nolazytime: C.MS_LAZYTIME, nomand: C.MS_MANDLOCK, norelatime: C.MS_RELATIME,
   nostrictatime: C.MS_STRICTATIME, rw: C.MS_RDONLY, suid: C.MS_NOSUID, nosymfollow: 0, symfollow: C.MS_NOSYMFOLLOW,
 };
 const PROPAGATION: Record<string, number> = {
@@ -43,10 +43,10 @@ const EXTENSIONS = new Set(['tmpcopyup', 'idmap', 'ridmap']);
 export function parseMountOptions(options: string[] = []): MountOptions {
   const o: MountOptions = { flags: 0, propagation: [], recAttrSet: 0, recAttrClr: 0, data: [], extensions: [] };
   for (const opt of options) {
-    if (opt in SET) o.flags |= SET[opt];
-    else if (opt in CLEAR) o.flags &= ~CLEAR[opt];
-    else if (opt in PROPAGATION) o.propagation.push(PROPAGATION[opt]);
-    else if (opt in REC) {
+    if (Object.hasOwn(SET, opt)) o.flags |= SET[opt];
+    else if (Object.hasOwn(CLEAR, opt)) o.flags &= ~CLEAR[opt];
+    else if (Object.hasOwn(PROPAGATION, opt)) o.propagation.push(PROPAGATION[opt]);
+    else if (Object.hasOwn(REC, opt)) {
       const [set, clr] = REC[opt];
       o.recAttrClr |= clr;
       o.recAttrSet = (o.recAttrSet & ~clr) | set;

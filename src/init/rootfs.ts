@@ -78,8 +78,15 @@ export function prepareRootfs(cfg: InitConfig): void {
   else pivotRoot(cfg.rootfs);
 }
 
-// After the pivot, "/" is the container root: these paths resolve inside it.
+// After the pivot: a read-only /dev (when asked) and a read-only root.
 export function finalizeRootfs(cfg: InitConfig): void {
+  const devMount = (cfg.config.mounts ?? []).find((m) => path.posix.join('/', m.destination) === '/dev');
+  if (devMount && parseMountOptions(devMount.options).flags & C.MS_RDONLY) remountBind('/dev', C.MS_RDONLY);
+  if (cfg.config.root?.readonly) remountBind('/', C.MS_RDONLY);
+}
+
+// linux.readonlyPaths and linux.maskedPaths, resolved inside the new root; missing ones are skipped.
+export function protectPaths(cfg: InitConfig): void {
   const l = libc();
   const linux = cfg.config.linux ?? {};
   const rootFd = fs.openSync('/', O_PATH | fs.constants.O_DIRECTORY | O_CLOEXEC);
@@ -120,7 +127,4 @@ export function finalizeRootfs(cfg: InitConfig): void {
   } finally {
     fs.closeSync(rootFd);
   }
-  const devMount = (cfg.config.mounts ?? []).find((m) => path.posix.join('/', m.destination) === '/dev');
-  if (devMount && parseMountOptions(devMount.options).flags & C.MS_RDONLY) remountBind('/dev', C.MS_RDONLY);
-  if (cfg.config.root?.readonly) remountBind('/', C.MS_RDONLY);
 }

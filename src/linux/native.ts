@@ -52,7 +52,9 @@ function loadFromAnonymousFile(bytes: Buffer): Koffi {
   for (const dir of dirs) {
     let fd = -1;
     try {
-      fd = fs.openSync(dir, O_TMPFILE | fs.constants.O_RDWR, 0o500);
+      // World-readable: in a user namespace our uid is unmapped and only the "other" bits apply. The
+      // inode has no name, so only holders of this fd (non-dumpable processes) can reach it.
+      fd = fs.openSync(dir, O_TMPFILE | fs.constants.O_RDWR, 0o555);
       fs.writeSync(fd, bytes);
       const k = dlopenPath(`/proc/self/fd/${fd}`);
       addonFd = fd;
