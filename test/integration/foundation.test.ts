@@ -107,7 +107,14 @@ describe('native addon with noexec or read-only temp dirs', () => {
     try {
       const before = WATCHED.map((w) => listing(w.dir));
       for (const name of RUNTIMES) {
-        const rt = makeRuntime(name, path.join(base, `root-${name}`));
+        let rt = makeRuntime(name, path.join(base, `root-${name}`));
+        // A checkout under /tmp (CI clones anywhere) would vanish under the private /tmp too.
+        if (rt.bin.startsWith('/tmp/')) {
+          const copy = path.join(base, path.basename(rt.bin));
+          fs.copyFileSync(rt.bin, copy);
+          fs.chmodSync(copy, 0o755);
+          rt = { ...rt, bin: copy };
+        }
         const id = uniqueId(`fnd-noexec-${name}`);
         ids.push({ rt, id });
         const b = makeBundle(path.join(base, `bundle-${name}`), { args: sh('echo container-ran') });
