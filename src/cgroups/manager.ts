@@ -2,7 +2,8 @@
 // creation, joining, process listing, freezing and removal. Resource limits come with the cgroups issue.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { hierarchyKey, hostHierarchies, parseProcCgroup, type Hierarchy } from './hierarchy';
+import { hierarchyKey, parseProcCgroup, type Hierarchy } from './hierarchy';
+import { sleepMs } from '../linux/sleep';
 
 // Resolves linux.cgroupsPath the way runc's cgroupfs driver does: absolute paths are taken from
 // each hierarchy's root, relative ones (and the default, the container id) from the runtime's own cgroup.
@@ -29,9 +30,9 @@ export function resolvePaths(
 export class CgroupManager {
   constructor(readonly paths: Record<string, string>) {}
 
-  static forContainer(cgroupsPath: string | undefined, id: string): CgroupManager {
+  static forContainer(cgroupsPath: string | undefined, id: string, hierarchies: Hierarchy[]): CgroupManager {
     const own = parseProcCgroup(fs.readFileSync('/proc/self/cgroup', 'utf8'));
-    return new CgroupManager(resolvePaths(cgroupsPath, id, hostHierarchies(), own));
+    return new CgroupManager(resolvePaths(cgroupsPath, id, hierarchies, own));
   }
 
   // Returns the directories it created, so that a failed create removes only what it made.
@@ -96,7 +97,7 @@ export class CgroupManager {
       // The v1 freezer passes through FREEZING; wait until it settles so callers see a stable state.
       for (let i = 0; i < 1000 && frozen; i++) {
         if (fs.readFileSync(path.join(dir, 'freezer.state'), 'utf8').trim() === 'FROZEN') break;
-        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1);
+        sleepMs(1);
       }
     }
     const v2 = this.paths[''];
@@ -115,7 +116,7 @@ export class CgroupManager {
           const code = (e as NodeJS.ErrnoException).code;
           if (code === 'ENOENT') break;
           if (code === 'EBUSY' && i < 500) {
-            Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 2);
+            sleepMs(2);
             continue;
           }
           errors.push(`${dir}: ${(e as Error).message}`);

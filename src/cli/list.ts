@@ -3,6 +3,7 @@
 import * as fs from 'node:fs';
 import { publicState } from '../container/state';
 import { store, type Command } from './command';
+import { passwdEntry } from '../linux/passwd';
 
 // runc lists the user owning the state directory by name.
 function ownerOf(dir: string): string {
@@ -12,13 +13,7 @@ function ownerOf(dir: string): string {
   } catch {
     return '';
   }
-  try {
-    const line = fs.readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.split(':')[2] === String(uid));
-    if (line) return line.split(':')[0];
-  } catch {
-    /* no passwd file */
-  }
-  return `#${uid}`;
+  return passwdEntry(uid)?.[0] || `#${uid}`;
 }
 
 const cmd: Command = {

@@ -5,6 +5,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseConfig, type Spec } from '../oci';
 import { libc } from '../linux/libc';
+import { sleepMs } from '../linux/sleep';
 import * as C from '../linux/constants';
 import { launch } from '../process/launch';
 import { MSG, readMessage, sendJSON } from '../process/protocol';
@@ -79,7 +80,7 @@ export function create(store: Store, o: CreateOptions): StoredState {
     undo.push(() => fs.closeSync(fifoFd));
 
     const hierarchies = hostHierarchies();
-    const cg = CgroupManager.forContainer(spec.linux?.cgroupsPath, id);
+    const cg = CgroupManager.forContainer(spec.linux?.cgroupsPath, id, hierarchies);
     const made = cg.create();
     undo.push(() => new CgroupManager(Object.fromEntries(Object.entries(cg.paths).filter(([, d]) => made.includes(d)))).destroy());
 
@@ -182,7 +183,6 @@ export function killAndReap(pid: number, isChild: boolean): void {
 }
 
 export function waitGone(pid: number, timeoutMs = 10_000): void {
-  const sleeper = new Int32Array(new SharedArrayBuffer(4));
   const end = Date.now() + timeoutMs;
-  while (procStartTime(pid) !== undefined && Date.now() < end) Atomics.wait(sleeper, 0, 0, 1);
+  while (procStartTime(pid) !== undefined && Date.now() < end) sleepMs(1);
 }

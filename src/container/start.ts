@@ -3,6 +3,7 @@
 import { O_CLOEXEC } from '../linux/constants';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { sleepMs } from '../linux/sleep';
 import { FIFO, Store, isAlive, status, type StoredState } from './state';
 
 export function start(store: Store, s: StoredState): void {
@@ -12,7 +13,6 @@ export function start(store: Store, s: StoredState): void {
   const fifo = path.join(store.dir(s.id), FIFO);
   // Non-blocking: a blocking open would hang forever if the init died before opening its end.
   const fd = fs.openSync(fifo, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK | O_CLOEXEC);
-  const sleeper = new Int32Array(new SharedArrayBuffer(4));
   const buf = Buffer.alloc(1);
   try {
     for (;;) {
@@ -25,7 +25,7 @@ export function start(store: Store, s: StoredState): void {
       if (n === 1) break;
       // Nothing yet (no writer, or a writer that has not written): the init must still be alive.
       if (!isAlive(s)) throw new Error('cannot start a container that has stopped');
-      Atomics.wait(sleeper, 0, 0, 1);
+      sleepMs(1);
     }
   } finally {
     fs.closeSync(fd);

@@ -8,7 +8,7 @@ import { libc } from '../linux/libc';
 import { LOCK_EX } from '../linux/constants';
 import { OCI_VERSION } from '../oci';
 
-export type Status = 'creating' | 'created' | 'running' | 'paused' | 'stopped';
+export type Status = 'created' | 'running' | 'paused' | 'stopped';
 
 export interface StoredState {
   id: string;

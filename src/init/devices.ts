@@ -7,6 +7,7 @@ import type { LinuxDevice } from '../oci';
 import { libc } from '../linux/libc';
 import * as C from '../linux/constants';
 import { fdPath, mkdirAllInRoot, openInRoot } from '../linux/inroot';
+import { ignoring } from '../linux/errors';
 
 export const DEFAULT_DEVICES: LinuxDevice[] = [
   { path: '/dev/null', type: 'c', major: 1, minor: 3, fileMode: 0o666, uid: 0, gid: 0 },
@@ -22,14 +23,6 @@ const makedev = (major: number, minor: number) =>
 
 const typeBits = (t: string) => (t === 'b' ? C.S_IFBLK : t === 'p' ? C.S_IFIFO : C.S_IFCHR);
 
-function ignoreExists(f: () => void): void {
-  try {
-    f();
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-  }
-}
-
 export function createDevice(rootFd: number, d: LinuxDevice, bindFromHost: boolean): void {
   const dest = path.posix.join('/', d.path);
   const name = path.posix.basename(dest);
@@ -38,7 +31,7 @@ export function createDevice(rootFd: number, d: LinuxDevice, bindFromHost: boole
     const where = `${fdPath(dirFd)}/${name}`;
     if (bindFromHost) {
       // In a user namespace mknod is refused: bind the host's node onto an empty file instead.
-      ignoreExists(() => fs.closeSync(fs.openSync(where, fs.constants.O_CREAT | fs.constants.O_WRONLY | fs.constants.O_NOFOLLOW | O_CLOEXEC, 0o000)));
+      ignoring('EEXIST', () => fs.closeSync(fs.openSync(where, fs.constants.O_CREAT | fs.constants.O_WRONLY | fs.constants.O_NOFOLLOW | O_CLOEXEC, 0o000)));
       const fd = openInRoot(rootFd, dest);
       try {
         libc().mount(d.path, fdPath(fd), null, C.MS_BIND, null);
@@ -49,7 +42,7 @@ export function createDevice(rootFd: number, d: LinuxDevice, bindFromHost: boole
     }
     const mode = (d.fileMode ?? 0o666) & 0o7777;
     const rdev = d.type === 'p' ? 0 : makedev(d.major ?? 0, d.minor ?? 0);
-    ignoreExists(() => libc().mknod(where, typeBits(d.type) | mode, rdev));
+    ignoring('EEXIST', () => libc().mknod(where, typeBits(d.type) | mode, rdev));
     // Check what is really there before changing it: a pre-existing name in the rootfs could be a
     // link or mount leading to a host node, which must keep its owner and mode.
     const fd = fs.openSync(where, O_PATH | fs.constants.O_NOFOLLOW | O_CLOEXEC);
@@ -80,13 +73,9 @@ export function createDevSymlinks(rootFd: number): void {
   if (fs.existsSync('/proc/kcore')) links.push(['/proc/kcore', 'core']);
   const dirFd = mkdirAllInRoot(rootFd, '/dev', 0o755);
   try {
-    for (const [target, name] of links) ignoreExists(() => fs.symlinkSync(target, `${fdPath(dirFd)}/${name}`));
+    for (const [target, name] of links) ignoring('EEXIST', () => fs.symlinkSync(target, `${fdPath(dirFd)}/${name}`));
     // /dev/ptmx must be the devpts instance of this container, not a host node.
-    try {
-      fs.unlinkSync(`${fdPath(dirFd)}/ptmx`);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
-    }
+    ignoring('ENOENT', () => fs.unlinkSync(`${fdPath(dirFd)}/ptmx`));
     fs.symlinkSync('pts/ptmx', `${fdPath(dirFd)}/ptmx`);
   } finally {
     fs.closeSync(dirFd);

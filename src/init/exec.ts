@@ -3,6 +3,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { libc } from '../linux/libc';
+import { passwdEntry } from '../linux/passwd';
 import { CLOSE_RANGE_CLOEXEC, F_SETFD } from '../linux/constants';
 
 export function lookPath(file: string, env: string[]): string {
@@ -23,15 +24,7 @@ export function lookPath(file: string, env: string[]): string {
 // runc sets HOME from the container's /etc/passwd when the config does not, "/" if there is none.
 export function withHome(env: string[], uid: number): string[] {
   if (env.some((e) => e.startsWith('HOME='))) return env;
-  let home = '/';
-  try {
-    const line = fs.readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.split(':')[2] === String(uid));
-    const dir = line?.split(':')[5];
-    if (dir) home = dir;
-  } catch {
-    /* no passwd file in the image */
-  }
-  return [...env, `HOME=${home}`];
+  return [...env, `HOME=${passwdEntry(uid)?.[5] || '/'}`];
 }
 
 export function checkExecutable(file: string): void {

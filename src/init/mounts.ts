@@ -7,6 +7,7 @@ import type { Mount } from '../oci';
 import { libc } from '../linux/libc';
 import * as C from '../linux/constants';
 import { fdPath, mkdirAllInRoot, openInRoot } from '../linux/inroot';
+import { ignoring } from '../linux/errors';
 import { isBind, lockedFlagsFromStatfs, parseMountOptions, type MountOptions } from './mountopts';
 import type { CgroupMountInfo } from './config';
 
@@ -115,13 +116,7 @@ function mountCgroup(ctx: MountContext, dest: string, o: MountOptions): void {
     if (c.controllers.length > 1) {
       for (const ctl of c.controllers) {
         const link = ctl.replace(/^name=/, '');
-        withFd(openInRoot(ctx.rootFd, dest), (p) => {
-          try {
-            fs.symlinkSync(name, path.join(p, link));
-          } catch (e) {
-            if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-          }
-        });
+        withFd(openInRoot(ctx.rootFd, dest), (p) => ignoring('EEXIST', () => fs.symlinkSync(name, path.join(p, link))));
       }
     }
   }

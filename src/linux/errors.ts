@@ -17,3 +17,12 @@ export class SysError extends Error {
 export function isErrno(e: unknown, code: string): boolean {
   return typeof e === 'object' && e !== null && (e as { code?: string }).code === code;
 }
+
+// Runs f, treating one expected errno (EEXIST for "already made", ENOENT for "already gone") as success.
+export function ignoring(code: string, f: () => void): void {
+  try {
+    f();
+  } catch (e) {
+    if (!isErrno(e, code)) throw e;
+  }
+}
