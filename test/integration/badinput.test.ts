@@ -4,27 +4,15 @@ import { beforeAll, describe, expect, test } from 'vitest';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Bundle, BundleOptions } from './helpers/bundle';
-import { OCIRUN_BIN, OCIRUN_IS_RUNC, scratchBase, uniqueId } from './helpers/env';
+import { OCIRUN_BIN, OCIRUN_IS_RUNC, scratchBase, uniqueId, requireBinaries } from './helpers/env';
+import { messages } from './helpers/observe';
 import { isEmpty, scanCgroups, scanMounts, scanProcesses, summarize, type InodeKey } from './helpers/leftovers';
 import { create, explain, kill, ok, run, state, type RunResult, type Runtime } from './helpers/runtime';
 import { useSandbox } from './helpers/sandbox';
 
 const sb = useSandbox();
 
-beforeAll(() => {
-  if (!fs.existsSync(OCIRUN_BIN)) throw new Error(`${OCIRUN_BIN} does not exist (build dist/ocirun or set OCIRUN_BIN)`);
-});
-
-/** Decodes runc's logrus text lines (msg="..." with Go quoting); bare lines pass through. */
-function messages(stderr: string): string {
-  return stderr
-    .split('\n')
-    .map((line) => {
-      const m = /\bmsg="((?:[^"\\]|\\.)*)"/.exec(line);
-      return m === null ? line : (JSON.parse(`"${m[1]}"`) as string);
-    })
-    .join('\n');
-}
+beforeAll(() => requireBinaries(OCIRUN_BIN));
 
 /**
  * Checked right after the failure, before the sandbox's teardown runs `delete --force`,

@@ -5,7 +5,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { OCIRUN_BIN, runtimeEnv, uniqueId } from './helpers/env';
+import { OCIRUN_BIN, runtimeEnv, uniqueId, requireBinaries } from './helpers/env';
 import { onReadOnlyMount, writeSealed } from './helpers/native';
 import { ROOTFS_MARKER } from './helpers/rootfs';
 import { create, explain, ok, run, sleepMs, start, state } from './helpers/runtime';
@@ -13,9 +13,7 @@ import { useSandbox } from './helpers/sandbox';
 
 const sb = useSandbox();
 
-beforeAll(() => {
-  if (!fs.existsSync(OCIRUN_BIN)) throw new Error(`${OCIRUN_BIN} does not exist (build dist/ocirun or set OCIRUN_BIN)`);
-});
+beforeAll(() => requireBinaries(OCIRUN_BIN));
 
 /** Linux O_PATH (same value on x86_64 and arm64); Node does not export it. */
 const O_PATH = 0o10000000;

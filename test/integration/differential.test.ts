@@ -1,9 +1,8 @@
 // Differential tests: the same bundle run under runc (the oracle) and under ocirun,
 // comparing what the container observes after normalising run-specific values.
 import { beforeAll, describe, expect, test } from 'vitest';
-import * as fs from 'node:fs';
 import type { BundleOptions } from './helpers/bundle';
-import { OCIRUN_BIN, RUNC_BIN, uniqueId } from './helpers/env';
+import { OCIRUN_BIN, RUNC_BIN, uniqueId, requireBinaries, sh } from './helpers/env';
 import { jsonShape, normaliseLsDates, normaliseMountinfo } from './helpers/normalise';
 import {
   create,
@@ -24,11 +23,7 @@ import { useSandbox } from './helpers/sandbox';
 const sb = useSandbox();
 const RUNTIMES: readonly RuntimeName[] = ['runc', 'ocirun'];
 
-beforeAll(() => {
-  for (const bin of [RUNC_BIN, OCIRUN_BIN]) {
-    if (!fs.existsSync(bin)) throw new Error(`${bin} does not exist (build dist/ocirun or set OCIRUN_BIN)`);
-  }
-});
+beforeAll(() => requireBinaries(RUNC_BIN, OCIRUN_BIN));
 
 type Pair = Record<RuntimeName, RunResult>;
 
@@ -60,10 +55,6 @@ function expectRan(pair: Pair, anchors: (string | RegExp)[], code = 0): void {
       else expect(r.stdout, `${rtName} output lacks ${a}`).toMatch(a);
     }
   }
-}
-
-function sh(script: string): string[] {
-  return ['sh', '-c', script];
 }
 
 describe('differential: ocirun vs runc', () => {

@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, test } from 'vitest';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { BundleOptions, OciSpec } from './helpers/bundle';
-import { OCIRUN_BIN, RUNC_BIN, uniqueId } from './helpers/env';
+import { OCIRUN_BIN, RUNC_BIN, uniqueId, requireBinaries, sh } from './helpers/env';
 import { scanCgroups, scanMounts } from './helpers/leftovers';
 import {
   cgroupDirOf,
@@ -23,15 +23,7 @@ import { useSandbox } from './helpers/sandbox';
 const sb = useSandbox();
 const RUNTIMES: readonly RuntimeName[] = ['runc', 'ocirun'];
 
-beforeAll(() => {
-  for (const bin of [RUNC_BIN, OCIRUN_BIN]) {
-    if (!fs.existsSync(bin)) throw new Error(`${bin} does not exist (build dist/ocirun or set OCIRUN_BIN)`);
-  }
-});
-
-function sh(script: string): string[] {
-  return ['sh', '-c', script];
-}
+beforeAll(() => requireBinaries(RUNC_BIN, OCIRUN_BIN));
 
 function withSysctl(key: string): (spec: OciSpec) => void {
   return (spec) => {

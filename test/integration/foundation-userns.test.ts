@@ -5,18 +5,14 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Bundle, OciSpec } from './helpers/bundle';
-import { OCIRUN_BIN, RUNC_BIN, scratchBase, uniqueId } from './helpers/env';
+import { OCIRUN_BIN, RUNC_BIN, scratchBase, uniqueId, requireBinaries } from './helpers/env';
 import { normaliseLsDates } from './helpers/normalise';
 import { explain, run, type RunResult, type RuntimeName } from './helpers/runtime';
 import { useSandbox } from './helpers/sandbox';
 
 const sb = useSandbox();
 
-beforeAll(() => {
-  for (const bin of [RUNC_BIN, OCIRUN_BIN]) {
-    if (!fs.existsSync(bin)) throw new Error(`${bin} does not exist (build dist/ocirun or set OCIRUN_BIN)`);
-  }
-});
+beforeAll(() => requireBinaries(RUNC_BIN, OCIRUN_BIN));
 
 const HOST_BASE = 100000;
 const MAPPING = [{ containerID: 0, hostID: HOST_BASE, size: 65536 }];

@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { makeBundle } from './helpers/bundle';
-import { OCIRUN_BIN, OCIRUN_IS_RUNC, RUNC_BIN, runtimeEnv, uniqueId } from './helpers/env';
+import { OCIRUN_BIN, OCIRUN_IS_RUNC, RUNC_BIN, runtimeEnv, uniqueId, requireBinaries, sh } from './helpers/env';
 import { forceClean, isEmpty, scanCgroups, scanMounts, scanProcesses, summarize } from './helpers/leftovers';
 import { normaliseMountinfo } from './helpers/normalise';
 import { ROOTFS_MARKER } from './helpers/rootfs';
@@ -15,15 +15,7 @@ import { useSandbox } from './helpers/sandbox';
 const sb = useSandbox();
 const RUNTIMES: readonly RuntimeName[] = ['runc', 'ocirun'];
 
-beforeAll(() => {
-  for (const bin of [RUNC_BIN, OCIRUN_BIN]) {
-    if (!fs.existsSync(bin)) throw new Error(`${bin} does not exist (build dist/ocirun or set OCIRUN_BIN)`);
-  }
-});
-
-function sh(script: string): string[] {
-  return ['sh', '-c', script];
-}
+beforeAll(() => requireBinaries(RUNC_BIN, OCIRUN_BIN));
 
 /** `env -i` spelled out, so the runtime really starts with no environment at all (no PATH, no HOME). */
 function runEnvI(rt: Runtime, args: string[], opts: { cwd: string; noRoot?: boolean }): RunResult {

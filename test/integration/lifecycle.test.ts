@@ -3,7 +3,8 @@
 import { beforeAll, describe, expect, test } from 'vitest';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { OCIRUN_BIN, OCIRUN_IS_RUNC, uniqueId } from './helpers/env';
+import { OCIRUN_BIN, OCIRUN_IS_RUNC, uniqueId, requireBinaries, sh } from './helpers/env';
+import { isAlive, messages } from './helpers/observe';
 import {
   create,
   del,
@@ -24,43 +25,14 @@ import { useSandbox } from './helpers/sandbox';
 
 const sb = useSandbox();
 
-beforeAll(() => {
-  if (!fs.existsSync(OCIRUN_BIN)) throw new Error(`${OCIRUN_BIN} does not exist (build dist/ocirun or set OCIRUN_BIN)`);
-});
+beforeAll(() => requireBinaries(OCIRUN_BIN));
 
-function sh(script: string): string[] {
-  return ['sh', '-c', script];
-}
-
-/**
- * runc prints errors in logrus text format (msg="..." with Go quoting); ocirun may print
- * either that or bare text. Matching on the decoded messages accepts both.
- */
-function stderrMessages(stderr: string): string {
-  return stderr
-    .split('\n')
-    .map((line) => {
-      const m = /\bmsg="((?:[^"\\]|\\.)*)"/.exec(line);
-      return m === null ? line : (JSON.parse(`"${m[1]}"`) as string);
-    })
-    .join('\n');
-}
-
+// runc prints logrus lines (msg="..."), ocirun may print those or bare text: match decoded messages.
 function expectFail(r: RunResult, message: string | RegExp): void {
   expect(r.code, explain(r)).toBe(1);
-  const text = stderrMessages(r.stderr);
+  const text = messages(r.stderr);
   if (typeof message === 'string') expect(text, explain(r)).toContain(message);
   else expect(text, explain(r)).toMatch(message);
-}
-
-/** Zombies count as dead: who reaps an orphaned init (host pid 1, a subreaper) is not the runtime's business. */
-function isAlive(pid: number): boolean {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return false;
-  }
 }
 
 function waitDead(pid: number, timeoutMs = 3_000): boolean {

@@ -71,3 +71,14 @@ export function scratchBase(): string {
 export function uniqueId(base: string): string {
   return `${base}-${process.pid}`;
 }
+
+// Fails the suite up front, with the fix in the message, when a runtime binary is missing.
+export function requireBinaries(...bins: string[]): void {
+  for (const bin of bins) {
+    if (!fs.existsSync(bin)) throw new Error(`${bin} does not exist (build dist/ocirun or set OCIRUN_BIN)`);
+  }
+}
+
+export function sh(script: string): string[] {
+  return ['sh', '-c', script];
+}
