@@ -43,9 +43,10 @@ const cmd: Command = {
     try {
       st = create(s, { ...createOptions(f, args[0]), subreaper: !detach, stdio });
       try {
-        start(s, st);
+        start(s, st, st.bundle);
       } catch (e) {
-        destroy(s, st);
+        // A failed hook has already destroyed the container (and run poststop).
+        if (s.exists(st.id)) destroy(s, st, st.bundle);
         throw e;
       }
     } catch (e) {
@@ -68,7 +69,7 @@ const cmd: Command = {
     const { status } = await libc().waitpidAsync(pid);
     for (const [name, h] of handlers) process.off(name, h);
     await copied;
-    if (!f.keep) destroy(s, st);
+    if (!f.keep) destroy(s, st, st.bundle);
     return exitCode(status);
   },
 };

@@ -3,7 +3,7 @@
 import { O_CLOEXEC, O_PATH } from '../linux/constants';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { parseConfig, type Spec } from '../oci';
+import { OCI_VERSION, parseConfig, type Spec } from '../oci';
 import { libc } from '../linux/libc';
 import { sleepMs } from '../linux/sleep';
 import * as C from '../linux/constants';
@@ -17,6 +17,7 @@ import { closePlan, planNamespaces, type NamespacePlan } from './namespaces';
 import { FIFO, Store, procStartTime, type StoredState } from './state';
 import { writePidFile } from './pidfile';
 import { checkSysctls } from './sysctl';
+import { answerHookRequest, runPoststop } from './hooks';
 
 export interface CreateOptions {
   id: string;
@@ -111,6 +112,7 @@ export function create(store: Store, o: CreateOptions): StoredState {
 
     const init: InitConfig = {
       id,
+      ociVersion: OCI_VERSION,
       config: spec,
       bundle,
       rootfs,
@@ -127,6 +129,11 @@ export function create(store: Store, o: CreateOptions): StoredState {
       if (!m) throw new Error('container init exited unexpectedly');
       if (m.type === MSG.ERROR) throw new Error(`unable to start container process: ${m.payload.toString('utf8')}`);
       if (m.type === MSG.READY) break;
+      if (m.type === MSG.HOOK) {
+        // runc chdirs into the bundle for create and run; its hooks inherit that cwd.
+        answerHookRequest(launched.sock, spec, { id, bundle, annotations: spec.annotations }, pid, bundle);
+        continue;
+      }
       throw new Error(`protocol: unexpected message ${m.type} from the container init`);
     }
     const startTime = procStartTime(pid);
@@ -160,6 +167,8 @@ export function create(store: Store, o: CreateOptions): StoredState {
         /* keep undoing the rest */
       }
     }
+    // As runc's destroy does: a failed create is a destroyed container (runtime.md lifecycle step 12, then 13).
+    runPoststop(spec, { id, bundle, annotations: spec.annotations }, bundle);
     throw e;
   }
 }

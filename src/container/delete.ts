@@ -4,8 +4,10 @@ import * as fs from 'node:fs';
 import { CgroupManager } from '../cgroups/manager';
 import { Store, status, type StoredState } from './state';
 import { waitGone } from './create';
+import { runPoststop } from './hooks';
 
-export function destroy(store: Store, s: StoredState): void {
+// hookCwd: where poststop hooks run; runc's is its own cwd (the bundle for `run`).
+export function destroy(store: Store, s: StoredState, hookCwd = process.cwd()): void {
   const cg = new CgroupManager(s.cgroupPaths);
   for (const pid of cg.pids()) {
     try {
@@ -17,9 +19,11 @@ export function destroy(store: Store, s: StoredState): void {
   for (const pid of cg.pids()) waitGone(pid);
   cg.destroy();
   fs.rmSync(store.dir(s.id), { recursive: true, force: true });
+  // config.md: "after the container is deleted but before the delete operation returns".
+  runPoststop(s.config, s, hookCwd);
 }
 
-export function deleteContainer(store: Store, s: StoredState, force: boolean): void {
+export function deleteContainer(store: Store, s: StoredState, force: boolean, hookCwd = process.cwd()): void {
   const st = status(store, s);
   if (st === 'running' || st === 'paused') {
     if (!force) throw new Error(`cannot delete container ${s.id} that is not stopped: ${st}`);
@@ -34,5 +38,5 @@ export function deleteContainer(store: Store, s: StoredState, force: boolean): v
     }
     waitGone(s.pid);
   }
-  destroy(store, s);
+  destroy(store, s, hookCwd);
 }

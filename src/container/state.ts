@@ -7,6 +7,7 @@ import { CgroupManager } from '../cgroups/manager';
 import { libc } from '../linux/libc';
 import { LOCK_EX } from '../linux/constants';
 import { OCI_VERSION } from '../oci';
+import { sortedAnnotations } from '../process/hook';
 
 export type Status = 'created' | 'running' | 'paused' | 'stopped';
 
@@ -104,6 +105,7 @@ export function status(store: Store, s: StoredState): Status {
 // The JSON `state` prints: runc's shape and key order.
 export function publicState(store: Store, s: StoredState) {
   const st = status(store, s);
+  const annotations = sortedAnnotations(s.annotations);
   return {
     ociVersion: OCI_VERSION,
     id: s.id,
@@ -112,7 +114,8 @@ export function publicState(store: Store, s: StoredState) {
     bundle: s.bundle,
     rootfs: s.rootfs,
     created: s.created,
+    // runc's containerState has annotations (omitempty, keys sorted like every Go map) before owner.
+    ...(annotations ? { annotations } : {}),
     owner: s.owner,
-    ...(s.annotations && Object.keys(s.annotations).length ? { annotations: s.annotations } : {}),
   };
 }

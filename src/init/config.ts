@@ -11,6 +11,8 @@ export interface CgroupMountInfo {
 
 export interface InitConfig {
   id: string;
+  // The runtime's spec version, for the state JSON the init hands to createContainer/startContainer hooks.
+  ociVersion: string;
   config: Spec;
   bundle: string;
   rootfs: string;

@@ -10,6 +10,7 @@ import type { InitConfig } from './config';
 import { finalizeRootfs, prepareRootfs, protectPaths } from './rootfs';
 import { applyCapabilities, applyRlimits, dropBoundingSet, setUser } from './credentials';
 import { checkExecutable, closeExtraFds, enterCwd, lookPath, resetSignals, withHome } from './exec';
+import { requestRuntimeHooks, runContainerHooks } from './hooks';
 
 function setup(cfg: InitConfig, sock: number): { file: string; args: string[]; env: string[] } {
   const l = libc();
@@ -29,7 +30,10 @@ function setup(cfg: InitConfig, sock: number): { file: string; args: string[]; e
     }
   }
   if (!ns.has('mount')) throw new Error('linux.namespaces: a mount namespace is required');
-  prepareRootfs(cfg);
+  prepareRootfs(cfg, () => {
+    requestRuntimeHooks(cfg, sock);
+    runContainerHooks(cfg, 'createContainer', 'creating', cfg.rootfs);
+  });
   finalizeRootfs(cfg);
   if (ns.has('uts') && spec.hostname !== undefined) l.sethostname(spec.hostname);
   if (ns.has('uts') && spec.domainname !== undefined) l.setdomainname(spec.domainname);
@@ -54,13 +58,13 @@ function setup(cfg: InitConfig, sock: number): { file: string; args: string[]; e
   if (proc.noNewPrivileges) l.prctl(C.PR_SET_NO_NEW_PRIVS, 1);
   process.umask(proc.user?.umask ?? 0o022);
   closeExtraFds(cfg.preserveFds);
-  void sock;
   return { file, args: proc.args ?? [], env };
 }
 
 export function initMain(): void {
   const sock = Number(process.env[SOCK_ENV]);
   let cfg: InitConfig | undefined;
+  let fifo = -1;
   try {
     // A container process must never be able to ptrace us or open our /proc/<pid>/fd (CVE-2016-9962).
     libc().prctl(C.PR_SET_DUMPABLE, 0);
@@ -71,15 +75,18 @@ export function initMain(): void {
     writeMessage(sock, MSG.READY);
     fs.closeSync(sock);
     // Blocks until `start` opens the other end; the fifo fd is an O_PATH handle from the parent.
-    const fifo = fs.openSync(`/proc/self/fd/${cfg.fifoFd}`, fs.constants.O_WRONLY | O_CLOEXEC);
+    fifo = fs.openSync(`/proc/self/fd/${cfg.fifoFd}`, fs.constants.O_WRONLY | O_CLOEXEC);
     fs.writeSync(fifo, '0');
-    fs.closeSync(fifo);
+    // The fifo stays open until execve closes it: `start` waits for that EOF, and a failure from here on is
+    // written into it instead, for `start` to report.
+    runContainerHooks(cfg, 'startContainer', 'created');
     resetSignals();
     libc().execve(file, args, env);
   } catch (e) {
     const msg = (e as Error).message;
     try {
-      writeMessage(sock, MSG.ERROR, msg);
+      if (fifo >= 0) fs.writeSync(fifo, msg);
+      else writeMessage(sock, MSG.ERROR, msg);
     } catch {
       // After READY the parent is gone; stderr is all that is left.
       try {

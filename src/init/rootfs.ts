@@ -32,7 +32,9 @@ function parentMount(p: string): { mountpoint: string; shared: boolean } {
   return best;
 }
 
-export function prepareRootfs(cfg: InitConfig): void {
+// beforePivot is the hook point: mounts are done and the host's root is still reachable (runc's prestart,
+// createRuntime and createContainer moment).
+export function prepareRootfs(cfg: InitConfig, beforePivot?: () => void): void {
   const l = libc();
   const linux = cfg.config.linux ?? {};
   const prop = linux.rootfsPropagation ? PROPAGATION[linux.rootfsPropagation] : C.MS_SLAVE | C.MS_REC;
@@ -74,6 +76,7 @@ export function prepareRootfs(cfg: InitConfig): void {
     fs.closeSync(rootFd);
   }
 
+  beforePivot?.();
   if (cfg.noPivot) moveRoot(cfg.rootfs);
   else pivotRoot(cfg.rootfs);
 }

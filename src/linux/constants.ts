@@ -108,3 +108,6 @@ export const ST_RELATIME = 4096;
 // Node's fs.constants carries neither; libuv adds O_CLOEXEC to every open by itself anyway.
 export const O_PATH = 0o10000000;
 export const O_CLOEXEC = 0o2000000;
+
+export const F_GETFL = 3;
+export const F_SETFL = 4;

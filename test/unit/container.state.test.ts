@@ -168,11 +168,12 @@ describe('status and publicState', () => {
     );
   });
 
-  it('omits absent annotations and puts non-empty ones last', () => {
+  it('omits absent annotations and puts non-empty ones before owner, keys sorted, as runc prints them', () => {
     expect(Object.keys(publicState(store, stored()))).not.toContain('annotations');
-    const out = publicState(store, stored({ annotations: { 'org.example/k': 'v' } }));
-    expect(Object.keys(out)).toEqual(['ociVersion', 'id', 'pid', 'status', 'bundle', 'rootfs', 'created', 'owner', 'annotations']);
-    expect(out.annotations).toEqual({ 'org.example/k': 'v' });
+    const out = publicState(store, stored({ annotations: { 'org.example/k': 'v', 'a.b': '', 'Z': 'z' } }));
+    expect(Object.keys(out)).toEqual(['ociVersion', 'id', 'pid', 'status', 'bundle', 'rootfs', 'created', 'annotations', 'owner']);
+    expect(out.annotations).toEqual({ 'org.example/k': 'v', 'a.b': '', 'Z': 'z' });
+    expect(Object.keys(out.annotations ?? {})).toEqual(['Z', 'a.b', 'org.example/k']);
   });
 
   it('shows the real pid of a live container', () => {

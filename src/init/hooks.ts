@@ -1,0 +1,31 @@
+// The hooks around the init's own steps: asking the runtime to run prestart + createRuntime (MSG.HOOK round trip),
+// and running createContainer and startContainer itself, inside the container's namespaces, as runc's init does.
+import { MSG, readMessage, writeMessage } from '../process/protocol';
+import { hookState, runHooks, type HookBase, type HookStatus } from '../process/hook';
+import type { InitConfig } from './config';
+
+const base = (cfg: InitConfig): HookBase => ({
+  ociVersion: cfg.ociVersion,
+  id: cfg.id,
+  bundle: cfg.bundle,
+  annotations: cfg.config.annotations,
+});
+
+// No message at all when there is nothing to run: the round trip would only cost start-up time.
+export function requestRuntimeHooks(cfg: InitConfig, sock: number): void {
+  const h = cfg.config.hooks;
+  if (!h?.prestart?.length && !h?.createRuntime?.length) return;
+  writeMessage(sock, MSG.HOOK);
+  const m = readMessage(sock);
+  if (m?.type === MSG.HOOK_DONE) return;
+  // The runtime reports the hook's failure itself and kills us; this only ends the init quietly if it has not yet.
+  if (m?.type === MSG.ERROR) throw new Error(m.payload.toString('utf8'));
+  throw new Error(m ? `protocol: unexpected message ${m.type} instead of HOOK_DONE` : 'protocol: the runtime went away during the hooks');
+}
+
+// createContainer: after the mounts, before pivot_root, cwd the rootfs on the host's paths (runc chdirs there).
+// startContainer: after `start` opened the exec fifo, just before execve, as the container's user.
+// pid is the init's pid as the container sees it: runtime.md says so for hooks run in the container namespace.
+export function runContainerHooks(cfg: InitConfig, kind: 'createContainer' | 'startContainer', status: HookStatus, cwd?: string): void {
+  runHooks(kind, cfg.config.hooks, hookState(base(cfg), status, process.pid), cwd);
+}
