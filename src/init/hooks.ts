@@ -26,6 +26,13 @@ export function requestRuntimeHooks(cfg: InitConfig, sock: number): void {
 // createContainer: after the mounts, before pivot_root, cwd the rootfs on the host's paths (runc chdirs there).
 // startContainer: after `start` opened the exec fifo, just before execve, as the container's user.
 // pid is the init's pid as the container sees it: runtime.md says so for hooks run in the container namespace.
-export function runContainerHooks(cfg: InitConfig, kind: 'createContainer' | 'startContainer', status: HookStatus, cwd?: string): void {
-  runHooks(kind, cfg.config.hooks, hookState(base(cfg), status, process.pid), cwd);
+// A hook without env inherits the container process's environment, as runc's init (which has set it) passes on:
+// process.env for createContainer, and for startContainer the final one (with the HOME runc adds), given as `env`.
+export function runContainerHooks(cfg: InitConfig, kind: 'createContainer' | 'startContainer', status: HookStatus, cwd?: string, env?: string[]): void {
+  const inherited: NodeJS.ProcessEnv = {};
+  for (const e of env ?? cfg.config.process?.env ?? []) {
+    const eq = e.indexOf('=');
+    if (eq > 0) inherited[e.slice(0, eq)] = e.slice(eq + 1);
+  }
+  runHooks(kind, cfg.config.hooks, hookState(base(cfg), status, process.pid), cwd, inherited);
 }

@@ -79,7 +79,7 @@ export function initMain(): void {
     fs.writeSync(fifo, '0');
     // The fifo stays open until execve closes it: `start` waits for that EOF, and a failure from here on is
     // written into it instead, for `start` to report.
-    runContainerHooks(cfg, 'startContainer', 'created');
+    runContainerHooks(cfg, 'startContainer', 'created', undefined, env);
     resetSignals();
     libc().execve(file, args, env);
   } catch (e) {

@@ -51,10 +51,15 @@ export interface HookCommand {
   timeoutMs?: number;
 }
 
-// env is the whole environment: nothing of ours is inherited. An entry without "=" cannot be passed through
-// Node's env object and is dropped; a repeated name keeps its last value, as Go's os/exec does.
-export function hookCommand(hook: Hook): HookCommand {
+// A hook with env gets exactly that; one without env inherits the caller's environment (`inherited`), as runc's
+// Go exec.Cmd does with a nil Env: real hooks (dockerd's libnetwork-setkey) rely on it. An explicit [] is empty.
+// An entry without "=" cannot be passed through Node's env object and is dropped; a repeated name keeps its
+// last value, as Go's os/exec does.
+export function hookCommand(hook: Hook, inherited: NodeJS.ProcessEnv = {}): HookCommand {
   const env: Record<string, string> = {};
+  if (hook.env === undefined) {
+    for (const [k, v] of Object.entries(inherited)) if (v !== undefined) env[k] = v;
+  }
   for (const e of hook.env ?? []) {
     const eq = e.indexOf('=');
     if (eq > 0) env[e.slice(0, eq)] = e.slice(eq + 1);
@@ -92,8 +97,8 @@ export function hookFailure(hook: Hook, r: Outcome): string | undefined {
 
 export class HookError extends Error {}
 
-export function runHook(kind: HookKind, index: number, hook: Hook, state: HookState, cwd?: string): void {
-  const c = hookCommand(hook);
+export function runHook(kind: HookKind, index: number, hook: Hook, state: HookState, cwd?: string, inherited: NodeJS.ProcessEnv = process.env): void {
+  const c = hookCommand(hook, inherited);
   // Loaded on first use: child_process costs every init and every `state` a few ms, and most containers have no hooks.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { spawnSync } = require('node:child_process') as typeof import('node:child_process');
@@ -113,6 +118,6 @@ export function runHook(kind: HookKind, index: number, hook: Hook, state: HookSt
 }
 
 // In the listed order (config.md: "Hooks MUST be called in the listed order"); the first failure stops the list.
-export function runHooks(kind: HookKind, hooks: Hooks | undefined, state: HookState, cwd?: string): void {
-  for (const [i, h] of (hooks?.[kind] ?? []).entries()) runHook(kind, i, h, state, cwd);
+export function runHooks(kind: HookKind, hooks: Hooks | undefined, state: HookState, cwd?: string, inherited: NodeJS.ProcessEnv = process.env): void {
+  for (const [i, h] of (hooks?.[kind] ?? []).entries()) runHook(kind, i, h, state, cwd, inherited);
 }

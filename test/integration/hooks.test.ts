@@ -364,29 +364,43 @@ describe('hooks: timeouts', () => {
 });
 
 describe('hooks: environment and annotations', () => {
-  test('a hook without env gets an empty environment, nothing inherited from the runtime or the container', () => {
-    const id = uniqueId('hooks-noenv');
-    const rt = sb.runtime('ocirun');
-    const dir = hooksDir(sb, 'hooks');
-    const dump = (name: string, out: string): OciHook => ({ path: '/bin/sh', args: ['sh', '-c', `env > ${out}/${name}`] });
-    const b = sb.bundle(
-      withHooks({ createRuntime: [dump('createRuntime', dir)], createContainer: [dump('createContainer', dir)], startContainer: [dump('startContainer', IN_CONTAINER)] }, dir, {
-        env: ['PATH=/bin', 'CONTAINER_ONLY=1'],
-      }),
-    );
-    sb.track(rt, id);
-    ok(run(rt, ['create', '--bundle', b.dir, id], { env: runtimeEnv({ RUNTIME_ONLY: '1' }) }));
-    ok(run(rt, ['start', id]));
-    // runc 1.1.5 passes Go's nil env through, so such a hook inherits runc's environment (createContainer and
-    // startContainer: the container process's). The spec gives env environ's semantics: the hook's env is all it gets.
-    for (const k of ['createRuntime', 'createContainer', 'startContainer']) {
-      const env = fs.readFileSync(path.join(dir, k), 'utf8');
-      expect(env, k).not.toContain('RUNTIME_ONLY');
-      expect(env, k).not.toContain('CONTAINER_ONLY');
-      expect(env, k).not.toContain('HOME=');
-      // Only what the shell sets for itself.
-      for (const line of env.split('\n').filter(Boolean)) expect(line, k).toMatch(/^(PWD|OLDPWD|SHLVL|PATH|_)=/);
+  test('a hook without env inherits the caller\'s environment as under runc; env: [] gives an empty one', () => {
+    // runc hands a nil env to Go's exec.Cmd, which inherits: runc's environment for createRuntime, the container
+    // process's for createContainer and startContainer (runc's init has set it). Real hooks rely on that.
+    const seen: Record<string, Record<string, string[]>> = {};
+    for (const rtName of RUNTIMES) {
+      const id = uniqueId(`hooks-noenv-${rtName}`);
+      const rt = sb.runtime(rtName);
+      const dir = hooksDir(sb, `hooks-${rtName}`);
+      const dump = (name: string, out: string, env?: string[]): OciHook => ({ path: '/bin/sh', args: ['sh', '-c', `env > ${out}/${name}`], ...(env ? { env } : {}) });
+      const b = sb.bundle(
+        withHooks(
+          {
+            createRuntime: [dump('createRuntime', dir), dump('createRuntime-empty', dir, [])],
+            createContainer: [dump('createContainer', dir), dump('createContainer-empty', dir, [])],
+            startContainer: [dump('startContainer', IN_CONTAINER), dump('startContainer-empty', IN_CONTAINER, [])],
+          },
+          dir,
+          { env: ['PATH=/bin', 'CONTAINER_ONLY=1'] },
+        ),
+      );
+      sb.track(rt, id);
+      ok(run(rt, ['create', '--bundle', b.dir, id], { env: runtimeEnv({ RUNTIME_ONLY: '1' }) }));
+      ok(run(rt, ['start', id]));
+      seen[rtName] = {};
+      for (const k of ['createRuntime', 'createContainer', 'startContainer']) {
+        for (const variant of [k, `${k}-empty`]) {
+          const env = fs.readFileSync(path.join(dir, variant), 'utf8');
+          // Only the variables the test planted: the rest differ between Go and Node runtimes by nature.
+          seen[rtName][variant] = env.split('\n').filter((l) => /^(RUNTIME_ONLY|CONTAINER_ONLY|HOME)=/.test(l)).sort();
+        }
+      }
     }
+    expect(seen.ocirun).toEqual(seen.runc);
+    expect(seen.ocirun.createRuntime).toContain('RUNTIME_ONLY=1');
+    expect(seen.ocirun.createContainer).toContain('CONTAINER_ONLY=1');
+    expect(seen.ocirun.startContainer).toContain('CONTAINER_ONLY=1');
+    for (const k of ['createRuntime-empty', 'createContainer-empty', 'startContainer-empty']) expect(seen.ocirun[k], k).toEqual([]);
   });
 
   test('annotations appear in state, sorted, and in every hook\'s stdin', () => {

@@ -40,6 +40,10 @@ describe('hookCommand', () => {
   it('builds exactly the given environment: last value of a repeated name wins, "=" in values kept', () => {
     expect(hookCommand({ path: '/h', env: ['A=1', 'B=x=y', 'A=2', 'E='] }).env).toEqual({ A: '2', B: 'x=y', E: '' });
     expect(hookCommand({ path: '/h' }).env).toEqual({});
+    // Without env the caller's environment is inherited (runc: Go's nil Env); an explicit [] stays empty.
+    expect(hookCommand({ path: '/h' }, { PATH: '/bin', GONE: undefined }).env).toEqual({ PATH: '/bin' });
+    expect(hookCommand({ path: '/h', env: [] }, { PATH: '/bin' }).env).toEqual({});
+    expect(hookCommand({ path: '/h', env: ['A=1'] }, { PATH: '/bin' }).env).toEqual({ A: '1' });
   });
 
   it('drops entries that have no name', () => {
