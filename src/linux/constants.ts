@@ -108,3 +108,10 @@ export const ST_RELATIME = 4096;
 // Node's fs.constants carries neither; libuv adds O_CLOEXEC to every open by itself anyway.
 export const O_PATH = 0o10000000;
 export const O_CLOEXEC = 0o2000000;
+
+// ioctl on an nsfs file: which CLONE_NEW* namespace it is (linux/nsfs.h, _IO(0xb7, 0x3)).
+export const NS_GET_NSTYPE = 0xb703;
+
+export const AF_NETLINK = 16;
+export const SOCK_RAW = 3;
+export const NETLINK_ROUTE = 0;
