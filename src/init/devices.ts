@@ -77,8 +77,10 @@ export function createDevice(rootFd: number, d: LinuxDevice, bindFromHost: boole
       if (!ours) throw new Error(`${d.path} exists in the rootfs and is not the requested device`);
       const uid = d.uid ?? 0;
       const gid = d.gid ?? 0;
-      if (st.uid !== uid || st.gid !== gid) fs.chownSync(fdPath(fd), uid, gid);
-      if ((st.mode & 0o7777) !== mode) fs.chmodSync(fdPath(fd), mode);
+      const chown = st.uid !== uid || st.gid !== gid;
+      if (chown) fs.chownSync(fdPath(fd), uid, gid);
+      // chown clears the set-id bits, so a mode that has them is applied after it.
+      if (chown || (st.mode & 0o7777) !== mode) fs.chmodSync(fdPath(fd), mode);
     } finally {
       fs.closeSync(fd);
     }
