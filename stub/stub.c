@@ -383,10 +383,11 @@ static void write_timens_offsets(int fd)
 	/* The kernel parses each write() as a whole, so it must be one call. */
 	ssize_t n = write(fd, timens_text, timens_len);
 
+	/* ERANGE (an offset that moves a clock below zero) is the config's fault: name it. */
 	if (n < 0)
-		die_errno("write timens_offsets");
+		die_errno("linux.timeOffsets: write /proc/self/timens_offsets");
 	if ((uint32_t)n != timens_len)
-		die("write timens_offsets: short write");
+		die("linux.timeOffsets: write /proc/self/timens_offsets: short write");
 	close(fd);
 }
 

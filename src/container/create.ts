@@ -13,7 +13,8 @@ import { CgroupManager } from '../cgroups/manager';
 import { hostHierarchies, hierarchyKey } from '../cgroups/hierarchy';
 import type { InitConfig } from '../init/config';
 import { validateId } from './id';
-import { closePlan, planNamespaces, type NamespacePlan } from './namespaces';
+import { checkJoinedUserMappings, closePlan, planNamespaces, type NamespacePlan } from './namespaces';
+import { setupNetwork } from './netdev';
 import { FIFO, Store, procStartTime, type StoredState } from './state';
 import { writePidFile } from './pidfile';
 import { checkSysctls } from './sysctl';
@@ -109,6 +110,16 @@ export function create(store: Store, o: CreateOptions): StoredState {
     pid = launched.pid;
     undo.push(() => fs.closeSync(launched.sock));
     closePlan(plan);
+    // The init is waiting for INIT: nothing of the container's own has run yet.
+    try {
+      checkJoinedUserMappings(spec, pid);
+      setupNetwork(spec, pid);
+    } catch (e) {
+      // An init that could not even start has reported why on the socket before dying.
+      const m = procStartTime(pid) === undefined ? readMessage(launched.sock) : undefined;
+      if (m?.type === MSG.ERROR) throw new Error(`unable to start container process: ${m.payload.toString('utf8')}`);
+      throw e;
+    }
 
     const init: InitConfig = {
       id,

@@ -9,14 +9,38 @@ import * as C from '../linux/constants';
 import { fdPath, mkdirAllInRoot, openInRoot } from '../linux/inroot';
 import { ignoring } from '../linux/errors';
 
+// runc's list and order (its AllowedDevices): the order shows in the mount table of a user-namespaced container.
 export const DEFAULT_DEVICES: LinuxDevice[] = [
   { path: '/dev/null', type: 'c', major: 1, minor: 3, fileMode: 0o666, uid: 0, gid: 0 },
-  { path: '/dev/zero', type: 'c', major: 1, minor: 5, fileMode: 0o666, uid: 0, gid: 0 },
+  { path: '/dev/random', type: 'c', major: 1, minor: 8, fileMode: 0o666, uid: 0, gid: 0 },
   { path: '/dev/full', type: 'c', major: 1, minor: 7, fileMode: 0o666, uid: 0, gid: 0 },
   { path: '/dev/tty', type: 'c', major: 5, minor: 0, fileMode: 0o666, uid: 0, gid: 0 },
+  { path: '/dev/zero', type: 'c', major: 1, minor: 5, fileMode: 0o666, uid: 0, gid: 0 },
   { path: '/dev/urandom', type: 'c', major: 1, minor: 9, fileMode: 0o666, uid: 0, gid: 0 },
-  { path: '/dev/random', type: 'c', major: 1, minor: 8, fileMode: 0o666, uid: 0, gid: 0 },
 ];
+
+/**
+ * The default devices that linux.devices does not replace (same path), then linux.devices in order,
+ * as runc does; a path listed twice keeps its first entry. Errors name the config entry.
+ */
+export function createDevices(rootFd: number, devices: LinuxDevice[], bindFromHost: boolean): void {
+  const named = new Set(devices.map((d) => path.posix.normalize(d.path)));
+  const list: [string, LinuxDevice][] = [
+    ...DEFAULT_DEVICES.filter((d) => !named.has(d.path)).map((d): [string, LinuxDevice] => [`default device ${d.path}`, d]),
+    ...devices.map((d, i): [string, LinuxDevice] => [`linux.devices[${i}] (${d.path})`, d]),
+  ];
+  const seen = new Set<string>();
+  for (const [where, d] of list) {
+    const key = path.posix.normalize(d.path);
+    if (seen.has(key)) continue;
+    seen.add(key);
+    try {
+      createDevice(rootFd, d, bindFromHost);
+    } catch (e) {
+      throw new Error(`${where}: ${(e as Error).message}`);
+    }
+  }
+}
 
 const makedev = (major: number, minor: number) =>
   ((minor & 0xff) | ((major & 0xfff) << 8) | ((minor & ~0xff) << 12) | ((major & ~0xfff) << 32)) >>> 0;
@@ -50,11 +74,13 @@ export function createDevice(rootFd: number, d: LinuxDevice, bindFromHost: boole
       const st = fs.fstatSync(fd);
       const dir = fs.fstatSync(dirFd);
       const ours = st.dev === dir.dev && (st.mode & 0o170000) === typeBits(d.type) && (d.type === 'p' || st.rdev === rdev);
-      if (!ours) throw new Error(`linux.devices: ${d.path} exists in the rootfs and is not the requested device`);
+      if (!ours) throw new Error(`${d.path} exists in the rootfs and is not the requested device`);
       const uid = d.uid ?? 0;
       const gid = d.gid ?? 0;
-      if (st.uid !== uid || st.gid !== gid) fs.chownSync(fdPath(fd), uid, gid);
-      if ((st.mode & 0o7777) !== mode) fs.chmodSync(fdPath(fd), mode);
+      const chown = st.uid !== uid || st.gid !== gid;
+      if (chown) fs.chownSync(fdPath(fd), uid, gid);
+      // chown clears the set-id bits, so a mode that has them is applied after it.
+      if (chown || (st.mode & 0o7777) !== mode) fs.chmodSync(fdPath(fd), mode);
     } finally {
       fs.closeSync(fd);
     }

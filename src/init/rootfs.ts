@@ -8,7 +8,7 @@ import * as C from '../linux/constants';
 import { fdPath, mkdirAllInRoot, openInRoot } from '../linux/inroot';
 import { parseMountOptions } from './mountopts';
 import { mountEntry, remountBind } from './mounts';
-import { DEFAULT_DEVICES, createDevSymlinks, createDevice } from './devices';
+import { createDevSymlinks, createDevices } from './devices';
 import { moveRoot, pivotRoot } from './pivot';
 import type { InitConfig } from './config';
 
@@ -64,12 +64,7 @@ export function prepareRootfs(cfg: InitConfig, beforePivot?: () => void): void {
       (m) => path.posix.join('/', m.destination) === '/dev' && (m.type === 'bind' || (m.options ?? []).some((o) => o === 'bind' || o === 'rbind')),
     );
     if (!devBound) {
-      const seen = new Set<string>();
-      for (const d of [...(linux.devices ?? []), ...DEFAULT_DEVICES]) {
-        if (seen.has(d.path)) continue;
-        seen.add(d.path);
-        createDevice(rootFd, d, cfg.userns);
-      }
+      createDevices(rootFd, linux.devices ?? [], cfg.userns);
       createDevSymlinks(rootFd);
     }
   } finally {

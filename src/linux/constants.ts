@@ -111,3 +111,10 @@ export const O_CLOEXEC = 0o2000000;
 
 export const F_GETFL = 3;
 export const F_SETFL = 4;
+
+// ioctl on an nsfs file: which CLONE_NEW* namespace it is (linux/nsfs.h, _IO(0xb7, 0x3)).
+export const NS_GET_NSTYPE = 0xb703;
+
+export const AF_NETLINK = 16;
+export const SOCK_RAW = 3;
+export const NETLINK_ROUTE = 0;

@@ -38,6 +38,12 @@ export interface Libc {
   statfsFlags(path: string): number;
   keyctlJoinSession(name: string): void;
   unblockAllSignals(): void;
+  // Namespaces and rtnetlink (src/container/namespaces.ts, src/linux/netlink.ts).
+  ioctl(fd: number, request: number, arg: number): number;
+  setns(fd: number, nstype: number): void;
+  socket(domain: number, type: number, protocol: number): number;
+  send(fd: number, data: Uint8Array): number;
+  recv(fd: number, into: Uint8Array): number;
 }
 
 let current: Libc | undefined;
@@ -83,6 +89,11 @@ function bind(): Libc {
   const waitpid = f('int waitpid(int pid, _Out_ int *status, int flags)');
   const signal = f('void *signal(int sig, void *handler)');
   const sigprocmask = f('int sigprocmask(int how, const uint64_t *set, uint64_t *old)');
+  const ioctl = f('int ioctl(int fd, unsigned long req, unsigned long arg)');
+  const setns = f('int setns(int fd, int nstype)');
+  const socket = f('int socket(int domain, int type, int proto)');
+  const send = f('long send(int fd, const void *buf, size_t len, int flags)');
+  const recv = f('long recv(int fd, void *buf, size_t len, int flags)');
   const enc = (s: string) => Buffer.byteLength(s);
   return {
     mount: (src, tgt, type, flags, data) => void check('mount', mount(src, tgt, type, flags, data), tgt),
@@ -169,5 +180,11 @@ function bind(): Libc {
     },
     keyctlJoinSession: (name) => void check('keyctl(JOIN_SESSION_KEYRING)', syscall(SYS.keyctl, 'int', 1, 'str', name), name),
     unblockAllSignals: () => void check('sigprocmask', sigprocmask(2 /* SIG_SETMASK */, new BigUint64Array([0n]), null)),
+    ioctl: (fd, req, arg) => check('ioctl', ioctl(fd, req, arg), `0x${req.toString(16)}`),
+    setns: (fd, type) => void check('setns', setns(fd, type)),
+    socket: (domain, type, proto) => check('socket', socket(domain, type, proto)),
+    // MSG_NOSIGNAL: a closed peer must be an EPIPE error, not a fatal SIGPIPE.
+    send: (fd, data) => check('send', send(fd, data, data.byteLength, 0x4000)),
+    recv: (fd, into) => check('recv', recv(fd, into, into.byteLength, 0)),
   };
 }

@@ -1,6 +1,8 @@
 // Schema of the "linux" object: namespaces, id mappings, devices, cgroup
 // resources, seccomp, intelRdt, personality, time offsets, memory policy.
 
+import * as path from 'node:path';
+
 import {
   absPath,
   all,
@@ -22,7 +24,7 @@ import {
   U16,
   U32,
   U64,
-  uniqueBy,
+  keyPath,
 } from './check';
 import {
   CGROUP_DEVICE_TYPES,
@@ -63,7 +65,7 @@ export function buildLinuxCheck(): Check {
           path: absPath(),
         }),
       ),
-      uniqueBy('type', 'namespace type'),
+      uniqueNamespaces,
     ),
     devices: arrayOf(
       obj(
@@ -79,7 +81,10 @@ export function buildLinuxCheck(): Check {
         deviceNumbersRule,
       ),
     ),
-    netDevices: mapOf(obj({ name: interfaceName }), (k, p) => interfaceName(k, p)),
+    netDevices: all(
+      mapOf(obj({ name: optionalInterfaceName }), (k, p) => interfaceName(k, p)),
+      uniqueNetDeviceNames,
+    ),
     seccomp: buildSeccompCheck(),
     rootfsPropagation: oneOf(ROOTFS_PROPAGATIONS, 'rootfs propagation'),
     maskedPaths: arrayOf(absPath()),
@@ -111,10 +116,31 @@ export function buildLinuxCheck(): Check {
   });
 }
 
+// runc's wording, so that the message searches the same; the path says which entry repeats.
+const uniqueNamespaces: Check = (v, p) => {
+  const first = new Map<unknown, number>();
+  (v as Record<string, unknown>[]).forEach((ns, i) => {
+    const seen = first.get(ns.type);
+    if (seen !== undefined) {
+      fail(at(index(p, i), 'type'), `malformed spec file: duplicated ns ${JSON.stringify(ns.type)} (also ${index(p, seen)})`);
+    }
+    first.set(ns.type, i);
+  });
+};
+
+// mknod(2) takes a 32-bit dev_t that the kernel splits into a 12-bit major and a 20-bit minor:
+// anything larger would silently wrap to another device (runc 1.1.5 makes major 5000 into 904).
+const MAX_MAJOR = 0xfff;
+const MAX_MINOR = 0xfffff;
+
 const deviceNumbersRule: Rule = (o, p) => {
+  // "/" or "/dev/.." would name the root itself, which no device can replace.
+  if (path.posix.normalize(o.path as string) === '/') fail(at(p, 'path'), 'must name a file below "/"');
   if (o.type === 'p') return;
-  for (const k of ['major', 'minor']) {
-    if (o[k] === undefined) fail(at(p, k), `required for device type ${JSON.stringify(o.type)}`);
+  for (const [k, max] of [['major', MAX_MAJOR], ['minor', MAX_MINOR]] as const) {
+    const n = o[k];
+    if (n === undefined) fail(at(p, k), `required for device type ${JSON.stringify(o.type)}`);
+    if ((n as number) < 0 || (n as number) > max) fail(at(p, k), `must be between 0 and ${max} (Linux device numbers)`);
   }
 };
 
@@ -125,6 +151,26 @@ const interfaceName: Check = (v, p) => {
   const s = v as string;
   if (Buffer.byteLength(s) > 15 || s === '.' || s === '..' || /[/\s:]/.test(s)) {
     fail(p, `invalid network interface name ${JSON.stringify(s)}`);
+  }
+};
+
+// Go reads "name": "" as no name, and runc then keeps the host's name; so do we.
+const optionalInterfaceName: Check = (v, p) => {
+  str(v, p);
+  if (v !== '') interfaceName(v, p);
+};
+
+// Two devices may not end up with one name inside the container: the second move would fail
+// half-way with EEXIST after the first device had already left the host.
+const uniqueNetDeviceNames: Check = (v, p) => {
+  const owner = new Map<string, string>();
+  for (const [hostName, d] of Object.entries(v as Record<string, { name?: string }>)) {
+    const final = d.name || hostName;
+    const other = owner.get(final);
+    if (other !== undefined) {
+      fail(keyPath(p, hostName), `would be named ${JSON.stringify(final)} in the container, as would ${keyPath(p, other)}`);
+    }
+    owner.set(final, hostName);
   }
 };
 

@@ -110,6 +110,11 @@ function checkCrossFields(spec: Spec): void {
   if (linux.timeOffsets !== undefined && !has('time')) {
     fail('linux.timeOffsets', 'requires a time namespace (linux.namespaces has no "time" entry)');
   }
+  // The kernel takes offsets only before the first process enters a time namespace.
+  const timens = namespaces.findIndex((ns) => ns.type === 'time');
+  if (linux.timeOffsets !== undefined && timens >= 0 && namespaces[timens].path !== undefined) {
+    fail('linux.timeOffsets', `cannot be set for the joined time namespace linux.namespaces[${timens}].path, whose clocks are already set`);
+  }
   // Masking needs private mounts; on the host's mount table it would hide
   // the host's own /proc entries.
   for (const field of ['maskedPaths', 'readonlyPaths'] as const) {

@@ -359,7 +359,7 @@ describe('linux namespaces and id mappings', () => {
     [
       'duplicate namespace',
       (c) => c.linux.namespaces.push({ type: 'pid', path: '/proc/1/ns/pid' }),
-      'linux.namespaces[8].type: duplicate namespace type "pid"',
+      'linux.namespaces[8].type: malformed spec file: duplicated ns "pid" (also linux.namespaces[0])',
     ],
     ['namespace path relative', (c) => (c.linux.namespaces[0].path = 'proc/1/ns/pid'), 'linux.namespaces[0].path: must be an absolute path'],
     ['mapping without size', (c) => delete c.linux.uidMappings[0].size, 'linux.uidMappings[0].size: required'],
