@@ -17,6 +17,8 @@ import { closePlan, planNamespaces, type NamespacePlan } from './namespaces';
 import { FIFO, Store, procStartTime, type StoredState } from './state';
 import { writePidFile } from './pidfile';
 import { checkSysctls } from './sysctl';
+import { preflight } from './preflight';
+import { resetCPUAffinity } from './affinity';
 
 export interface CreateOptions {
   id: string;
@@ -49,6 +51,7 @@ export function loadBundle(bundleArg: string): { bundle: string; spec: Spec; roo
   }
   const spec = parseConfig(text);
   checkSysctls(spec);
+  preflight(spec);
   const rootfs = path.resolve(bundle, spec.root!.path);
   if (!fs.existsSync(rootfs) || !fs.statSync(rootfs).isDirectory()) throw new Error(`rootfs (${rootfs}) does not exist`);
   return { bundle, spec, rootfs };
@@ -101,6 +104,7 @@ export function create(store: Store, o: CreateOptions): StoredState {
       extraFds: { fifo: fifoFd },
       beforeBootstrap: (stubPid) => {
         cg.join(stubPid);
+        resetCPUAffinity(stubPid);
         const adj = spec.process?.oomScoreAdj;
         if (adj !== undefined) fs.writeFileSync(`/proc/${stubPid}/oom_score_adj`, String(adj));
       },

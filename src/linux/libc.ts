@@ -2,7 +2,18 @@
 // Unit tests replace the whole object with setLibc(); nothing else in src/ calls koffi directly.
 import { koffi, type KoffiFn } from './native';
 import { SysError } from './errors';
-import { SYS } from './constants';
+import { SCHED_ATTR_SIZE, SYS, SYS_ATTR } from './constants';
+
+/** struct sched_attr without the utilisation clamps (the spec has no fields for them). */
+export interface SchedAttr {
+  policy: number;
+  flags: number;
+  nice: number;
+  priority: number;
+  runtime: bigint;
+  deadline: bigint;
+  period: bigint;
+}
 
 export interface Libc {
   mount(source: string | null, target: string, fstype: string | null, flags: number, data: string | null): void;
@@ -14,6 +25,8 @@ export interface Libc {
   setdomainname(name: string): void;
   setresuid(r: number, e: number, s: number): void;
   setresgid(r: number, e: number, s: number): void;
+  // The raw syscall: this thread only (glibc's setresuid changes every thread, the caller last).
+  setresuidThread(r: number, e: number, s: number): void;
   setgroups(gids: number[]): void;
   setsid(): number;
   prctl(option: number, a2: number, a3?: number, a4?: number, a5?: number): number;
@@ -38,6 +51,15 @@ export interface Libc {
   statfsFlags(path: string): number;
   keyctlJoinSession(name: string): void;
   unblockAllSignals(): void;
+  // Attributes of the calling thread (pid 0) or of another process; the thread that execs keeps them.
+  ioprioSet(which: number, who: number, ioprio: number): void;
+  ioprioGet(which: number, who: number): number;
+  schedSetattr(pid: number, attr: SchedAttr): void;
+  schedSetaffinity(pid: number, mask: BigUint64Array): void;
+  personality(persona: number): number;
+  setMempolicy(mode: number, nodes: BigUint64Array, maxnode: number): void;
+  // Access check with the effective ids and capabilities (AT_EACCESS), as execve will do it.
+  eaccess(path: string, mode: number): void;
 }
 
 let current: Libc | undefined;
@@ -83,6 +105,7 @@ function bind(): Libc {
   const waitpid = f('int waitpid(int pid, _Out_ int *status, int flags)');
   const signal = f('void *signal(int sig, void *handler)');
   const sigprocmask = f('int sigprocmask(int how, const uint64_t *set, uint64_t *old)');
+  const faccessat = f('int faccessat(int dirfd, const char *path, int mode, int flags)');
   const enc = (s: string) => Buffer.byteLength(s);
   return {
     mount: (src, tgt, type, flags, data) => void check('mount', mount(src, tgt, type, flags, data), tgt),
@@ -94,6 +117,8 @@ function bind(): Libc {
     setdomainname: (n) => void check('setdomainname', setdomainname(n, enc(n)), JSON.stringify(n)),
     setresuid: (r, e, s) => void check('setresuid', setresuid(r, e, s), String(e)),
     setresgid: (r, e, s) => void check('setresgid', setresgid(r, e, s), String(e)),
+    setresuidThread: (r, e, s) =>
+      void check('setresuid', syscall(SYS_ATTR.setresuid, 'uint32_t', r, 'uint32_t', e, 'uint32_t', s), String(e)),
     setgroups: (gids) => void check('setgroups', setgroups(gids.length, gids.length ? gids : null)),
     setsid: () => check('setsid', setsid()),
     prctl: (op, a2, a3 = 0, a4 = 0, a5 = 0) => check('prctl', prctl(op, a2, a3, a4, a5), String(op)),
@@ -169,5 +194,26 @@ function bind(): Libc {
     },
     keyctlJoinSession: (name) => void check('keyctl(JOIN_SESSION_KEYRING)', syscall(SYS.keyctl, 'int', 1, 'str', name), name),
     unblockAllSignals: () => void check('sigprocmask', sigprocmask(2 /* SIG_SETMASK */, new BigUint64Array([0n]), null)),
+    ioprioSet: (which, who, ioprio) =>
+      void check('ioprio_set', syscall(SYS_ATTR.ioprio_set, 'int', which, 'int', who, 'int', ioprio), String(ioprio)),
+    ioprioGet: (which, who) => check('ioprio_get', syscall(SYS_ATTR.ioprio_get, 'int', which, 'int', who)),
+    schedSetattr: (pid, a) => {
+      const b = Buffer.alloc(SCHED_ATTR_SIZE);
+      b.writeUInt32LE(SCHED_ATTR_SIZE, 0);
+      b.writeUInt32LE(a.policy, 4);
+      b.writeBigUInt64LE(BigInt(a.flags), 8);
+      b.writeInt32LE(a.nice, 16);
+      b.writeUInt32LE(a.priority >>> 0, 20);
+      b.writeBigUInt64LE(a.runtime, 24);
+      b.writeBigUInt64LE(a.deadline, 32);
+      b.writeBigUInt64LE(a.period, 40);
+      check('sched_setattr', syscall(SYS_ATTR.sched_setattr, 'int', pid, 'uint8_t *', b, 'uint', 0), String(pid));
+    },
+    schedSetaffinity: (pid, mask) =>
+      void check('sched_setaffinity', syscall(SYS_ATTR.sched_setaffinity, 'int', pid, 'size_t', mask.byteLength, 'uint64_t *', mask), String(pid)),
+    personality: (persona) => check('personality', syscall(SYS_ATTR.personality, 'ulong', persona), String(persona)),
+    setMempolicy: (mode, nodes, maxnode) =>
+      void check('set_mempolicy', syscall(SYS_ATTR.set_mempolicy, 'int', mode, 'uint64_t *', nodes.length ? nodes : null, 'ulong', maxnode)),
+    eaccess: (p, mode) => void check('eaccess', faccessat(-100 /* AT_FDCWD */, p, mode, 0x200 /* AT_EACCESS */), p),
   };
 }
