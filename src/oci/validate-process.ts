@@ -10,6 +10,7 @@ import {
   bool,
   type Check,
   fail,
+  I32,
   int,
   obj,
   oneOf,
@@ -50,8 +51,8 @@ const cpuList: Check = (v, p) => {
   }
 };
 
-// Mirrors the sched_setattr(2) constraints runc checks before starting. The kernel
-// clamps nice for the other policies, so runc bounds it only for these two.
+// Mirrors the sched_setattr(2) constraints runc checks before starting. runc bounds nice
+// only for the two policies that use it; sched_setattr clamps any other value itself.
 const schedulerRules: Rule = (o, p) => {
   const policy = o.policy;
   if ((policy === 'SCHED_OTHER' || policy === 'SCHED_BATCH') && o.nice !== undefined) {
@@ -106,7 +107,7 @@ export function buildProcessCheck(): Check {
     scheduler: obj(
       {
         policy: required(oneOf(SCHEDULER_POLICIES, 'scheduler policy')),
-        nice: int(-0x80000000, 0x7fffffff),
+        nice: I32,
         priority: int(-0x80000000, 0x7fffffff),
         flags: arrayOf(oneOf(SCHEDULER_FLAGS, 'scheduler flag')),
         runtime: U64,
