@@ -19,6 +19,8 @@ import { FIFO, Store, procStartTime, type StoredState } from './state';
 import { writePidFile } from './pidfile';
 import { checkSysctls } from './sysctl';
 import { answerHookRequest, runPoststop } from './hooks';
+import { preflight } from './preflight';
+import { resetCPUAffinity } from './affinity';
 
 export interface CreateOptions {
   id: string;
@@ -51,6 +53,7 @@ export function loadBundle(bundleArg: string): { bundle: string; spec: Spec; roo
   }
   const spec = parseConfig(text);
   checkSysctls(spec);
+  preflight(spec);
   const rootfs = path.resolve(bundle, spec.root!.path);
   if (!fs.existsSync(rootfs) || !fs.statSync(rootfs).isDirectory()) throw new Error(`rootfs (${rootfs}) does not exist`);
   return { bundle, spec, rootfs };
@@ -103,6 +106,7 @@ export function create(store: Store, o: CreateOptions): StoredState {
       extraFds: { fifo: fifoFd },
       beforeBootstrap: (stubPid) => {
         cg.join(stubPid);
+        resetCPUAffinity(stubPid);
         const adj = spec.process?.oomScoreAdj;
         if (adj !== undefined) fs.writeFileSync(`/proc/${stubPid}/oom_score_adj`, String(adj));
       },

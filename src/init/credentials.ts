@@ -2,30 +2,26 @@
 // Owns the order runc uses: bounding set, keep-caps, setgroups/setgid/setuid, then the other sets.
 import * as fs from 'node:fs';
 import type { Process } from '../oci';
-import { capabilityNumber } from '../oci';
+import { capabilityNumber, rlimitNumber } from '../oci';
 import { libc } from '../linux/libc';
 import * as C from '../linux/constants';
-import { debug, warn } from '../log';
+import { debug } from '../log';
+import { errnoText, u64 } from './attributes';
 
-const RLIMITS: Record<string, number> = {
-  RLIMIT_CPU: 0, RLIMIT_FSIZE: 1, RLIMIT_DATA: 2, RLIMIT_STACK: 3, RLIMIT_CORE: 4, RLIMIT_RSS: 5,
-  RLIMIT_NPROC: 6, RLIMIT_NOFILE: 7, RLIMIT_MEMLOCK: 8, RLIMIT_AS: 9, RLIMIT_LOCKS: 10, RLIMIT_SIGPENDING: 11,
-  RLIMIT_MSGQUEUE: 12, RLIMIT_NICE: 13, RLIMIT_RTPRIO: 14, RLIMIT_RTTIME: 15,
-};
-
+// Without CAP_SYS_RESOURCE a hard limit can only be lowered; runc fails the same way then.
 export function applyRlimits(p: Process): void {
-  for (const r of p.rlimits ?? []) {
-    const res = RLIMITS[r.type];
+  (p.rlimits ?? []).forEach((r, i) => {
+    const res = rlimitNumber(r.type);
     if (res === undefined) throw new Error(`process.rlimits: unknown type ${r.type}`);
     try {
-      libc().prlimit(0, res, BigInt(r.soft), BigInt(r.hard));
+      libc().prlimit(0, res, u64(r.soft), u64(r.hard));
     } catch (e) {
-      throw new Error(`process.rlimits ${r.type}: ${(e as Error).message}`);
+      throw new Error(`process.rlimits[${i}] (${r.type}): error setting rlimit type ${res}: ${errnoText(e)}`);
     }
-  }
+  });
 }
 
-function lastCap(): number {
+export function lastCap(): number {
   try {
     return Number(fs.readFileSync('/proc/sys/kernel/cap_last_cap', 'utf8'));
   } catch {
@@ -33,16 +29,14 @@ function lastCap(): number {
   }
 }
 
-// Capabilities the running kernel does not know are dropped with a warning, as runc does.
+// Capabilities the running kernel does not know are dropped; create has warned about them already
+// (src/container/preflight.ts), on the runtime's log rather than the container's stderr.
 function capMask(names: string[] | undefined, last: number, set: string): bigint {
   let m = 0n;
   for (const n of names ?? []) {
     const bit = capabilityNumber(n);
     if (bit === undefined) throw new Error(`process.capabilities.${set}: unknown capability ${n}`);
-    if (bit > last) {
-      warn(`ignoring capability ${n}: not supported by the running kernel`);
-      continue;
-    }
+    if (bit > last) continue;
     m |= 1n << BigInt(bit);
   }
   return m;
@@ -68,6 +62,10 @@ export function setUser(p: Process): void {
     if (groups.length || (e as NodeJS.ErrnoException).code !== 'EPERM') throw e;
   }
   l.setresgid(u.gid, u.gid, u.gid);
+  // The kernel marks a thread that becomes a user already at RLIMIT_NPROC, and execve then fails with
+  // EAGAIN. glibc switches the other (Node) threads first, so the exec'ing thread would always see
+  // them counted; switching it alone first makes it the user's first task, as in runc's Go init.
+  l.setresuidThread(u.uid, u.uid, u.uid);
   l.setresuid(u.uid, u.uid, u.uid);
   l.prctl(C.PR_SET_KEEPCAPS, 0);
 }

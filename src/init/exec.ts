@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { libc } from '../linux/libc';
 import { passwdEntry } from '../linux/passwd';
 import { CLOSE_RANGE_CLOEXEC, F_SETFD } from '../linux/constants';
+import { errnoText } from './attributes';
 
 export function lookPath(file: string, env: string[]): string {
   if (file.includes('/')) return file;
@@ -21,12 +22,30 @@ export function lookPath(file: string, env: string[]): string {
   throw new Error(`exec: "${file}": executable file not found in $PATH`);
 }
 
-// runc sets HOME from the container's /etc/passwd when the config does not, "/" if there is none.
-export function withHome(env: string[], uid: number): string[] {
-  if (env.some((e) => e.startsWith('HOME='))) return env;
-  return [...env, `HOME=${passwdEntry(uid)?.[5] || '/'}`];
+/**
+ * The environment as runc 1.1 builds it with os.Setenv: a repeated name keeps its first position and
+ * its last value. HOME, when missing or empty, comes from the container's /etc/passwd, "/" if the
+ * user has no entry there.
+ */
+export function prepareEnv(env: string[], uid: number): string[] {
+  const names: string[] = [];
+  const values = new Map<string, string>();
+  for (const entry of env) {
+    const eq = entry.indexOf('=');
+    if (eq <= 0) throw new Error(`process.env: invalid environment variable: ${JSON.stringify(entry)}`);
+    const name = entry.slice(0, eq);
+    if (!values.has(name)) names.push(name);
+    values.set(name, entry.slice(eq + 1));
+  }
+  if (!values.get('HOME')) {
+    if (!values.has('HOME')) names.push('HOME');
+    values.set('HOME', passwdEntry(uid)?.[5] || '/');
+  }
+  return names.map((n) => `${n}=${values.get(n)}`);
 }
 
+// Run as the container's user with its final capabilities, like runc's eaccess(), so that a program
+// the user may not execute (mode, noexec mount) fails `create` rather than the later `start`.
 export function checkExecutable(file: string): void {
   let st: fs.Stats;
   try {
@@ -35,12 +54,40 @@ export function checkExecutable(file: string): void {
     throw new Error(`exec: "${file}": ${(e as Error).message}`);
   }
   if (st.isDirectory()) throw new Error(`exec: "${file}": is a directory`);
+  try {
+    libc().eaccess(file, 1 /* X_OK */);
+  } catch (e) {
+    throw new Error(`exec ${file}: ${errnoText(e)}`);
+  }
+}
+
+const chdirFailed = (cwd: string, e: unknown) =>
+  new Error(`process.cwd: chdir to cwd (${JSON.stringify(cwd)}) set in config.json failed: ${errnoText(e)}`);
+
+/**
+ * runc changes directory once before switching user, so a cwd only root can enter still works, and
+ * once more after it when that first attempt was refused (a directory only the user may enter).
+ * Returns false when the second attempt is needed.
+ */
+export function enterCwdAsRoot(cwd: string): boolean {
+  try {
+    process.chdir(cwd);
+    return true;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EACCES' || code === 'EPERM') return false;
+    throw chdirFailed(cwd, e);
+  }
 }
 
 // A cwd that came through a leaked fd (e.g. /proc/self/fd/7) lies outside our root; getcwd then
 // reports it as unreachable, which Node surfaces as an error or a path not starting with "/".
-export function enterCwd(cwd: string): void {
-  process.chdir(cwd);
+export function enterCwd(cwd: string, chdir = true): void {
+  try {
+    if (chdir) process.chdir(cwd);
+  } catch (e) {
+    throw chdirFailed(cwd, e);
+  }
   let real: string;
   try {
     real = process.cwd();

@@ -9,8 +9,10 @@ import { SOCK_ENV } from '../process/launch';
 import type { InitConfig } from './config';
 import { finalizeRootfs, prepareRootfs, protectPaths } from './rootfs';
 import { applyCapabilities, applyRlimits, dropBoundingSet, setUser } from './credentials';
-import { checkExecutable, closeExtraFds, enterCwd, lookPath, resetSignals, withHome } from './exec';
+import { checkExecutable, closeExtraFds, enterCwd, enterCwdAsRoot, lookPath, prepareEnv, resetSignals } from './exec';
 import { requestRuntimeHooks, runContainerHooks } from './hooks';
+import { applyPersonality, applyProcessAttributes } from './attributes';
+import { applyExecLabels, setKeyLabel } from './lsm';
 
 function setup(cfg: InitConfig, sock: number): { file: string; args: string[]; env: string[] } {
   const l = libc();
@@ -22,6 +24,7 @@ function setup(cfg: InitConfig, sock: number): { file: string; args: string[]; e
 
   l.setsid();
   if (!cfg.noNewKeyring) {
+    setKeyLabel(proc.selinuxLabel);
     try {
       l.keyctlJoinSession(cfg.id);
     } catch (e) {
@@ -45,19 +48,24 @@ function setup(cfg: InitConfig, sock: number): { file: string; args: string[]; e
     }
   }
   protectPaths(cfg);
+  applyProcessAttributes(spec);
+  applyExecLabels(proc);
 
   applyRlimits(proc);
-  const env = withHome(proc.env ?? [], proc.user?.uid ?? 0);
-  const file = lookPath(proc.args?.[0] ?? '', env);
-  checkExecutable(file);
+  const env = prepareEnv(proc.env ?? [], proc.user?.uid ?? 0);
 
+  const cwdDone = enterCwdAsRoot(proc.cwd || '/');
   dropBoundingSet(proc);
   setUser(proc);
-  enterCwd(proc.cwd || '/');
+  enterCwd(proc.cwd || '/', !cwdDone);
   applyCapabilities(proc);
   if (proc.noNewPrivileges) l.prctl(C.PR_SET_NO_NEW_PRIVS, 1);
+  // As runc: looked up as the user, from the process's cwd (PATH may hold relative entries).
+  const file = lookPath(proc.args?.[0] ?? '', env);
+  checkExecutable(file);
   process.umask(proc.user?.umask ?? 0o022);
   closeExtraFds(cfg.preserveFds);
+  applyPersonality(linux.personality);
   return { file, args: proc.args ?? [], env };
 }
 

@@ -10,6 +10,7 @@ import { fdPath, mkdirAllInRoot, openInRoot } from '../linux/inroot';
 import { ignoring } from '../linux/errors';
 import { isBind, lockedFlagsFromStatfs, parseMountOptions, type MountOptions } from './mountopts';
 import type { CgroupMountInfo } from './config';
+import { labelMountData } from './lsm';
 
 const PROPAGATION_FLAGS = C.MS_SHARED | C.MS_SLAVE | C.MS_PRIVATE | C.MS_UNBINDABLE;
 
@@ -18,6 +19,8 @@ export interface MountContext {
   bundle: string;
   cgroups: CgroupMountInfo[];
   cgroupns: boolean;
+  // linux.mountLabel, added as SELinux context= to the filesystems runc labels.
+  mountLabel?: string;
 }
 
 function withFd<T>(fd: number, f: (p: string) => T): T {
@@ -79,7 +82,8 @@ export function mountEntry(ctx: MountContext, m: Mount): void {
   }
   const fd = mkdirAllInRoot(ctx.rootFd, dest, 0o755);
   const flags = o.flags & ~PROPAGATION_FLAGS;
-  withFd(fd, (p) => libc().mount(m.source ?? m.type ?? 'none', p, m.type ?? null, flags, o.data.join(',') || null));
+  const data = labelMountData(o.data.join(','), ctx.mountLabel, m.type);
+  withFd(fd, (p) => libc().mount(m.source ?? m.type ?? 'none', p, m.type ?? null, flags, data || null));
   applyAfter(ctx, dest, { ...o, flags: 0 }, false);
 }
 
@@ -102,7 +106,7 @@ function mountCgroup(ctx: MountContext, dest: string, o: MountOptions): void {
     return;
   }
   withFd(mkdirAllInRoot(ctx.rootFd, dest, 0o755), (p) =>
-    libc().mount('tmpfs', p, 'tmpfs', flags & ~C.MS_RDONLY, 'mode=755'),
+    libc().mount('tmpfs', p, 'tmpfs', flags & ~C.MS_RDONLY, labelMountData('mode=755', ctx.mountLabel, 'tmpfs')),
   );
   for (const c of v1) {
     const name = subdirName(c);

@@ -11,6 +11,7 @@ import { mountEntry, remountBind } from './mounts';
 import { createDevSymlinks, createDevices } from './devices';
 import { moveRoot, pivotRoot } from './pivot';
 import type { InitConfig } from './config';
+import { labelMountData } from './lsm';
 
 const PROPAGATION: Record<string, number> = {
   shared: C.MS_SHARED, rshared: C.MS_SHARED | C.MS_REC, slave: C.MS_SLAVE, rslave: C.MS_SLAVE | C.MS_REC,
@@ -49,7 +50,7 @@ export function prepareRootfs(cfg: InitConfig, beforePivot?: () => void): void {
   const rootFd = fs.openSync(cfg.rootfs, O_PATH | fs.constants.O_DIRECTORY | O_CLOEXEC);
   try {
     const cgroupns = (linux.namespaces ?? []).some((n) => n.type === 'cgroup');
-    const ctx = { rootFd, bundle: cfg.bundle, cgroups: cfg.cgroups, cgroupns };
+    const ctx = { rootFd, bundle: cfg.bundle, cgroups: cfg.cgroups, cgroupns, mountLabel: linux.mountLabel };
     for (const [i, m] of (cfg.config.mounts ?? []).entries()) {
       try {
         mountEntry(ctx, m);
@@ -116,7 +117,7 @@ export function protectPaths(cfg: InitConfig): void {
       const fd = openOrSkip(p);
       if (fd === undefined) continue;
       try {
-        if (fs.fstatSync(fd).isDirectory()) l.mount('tmpfs', fdPath(fd), 'tmpfs', C.MS_RDONLY, null);
+        if (fs.fstatSync(fd).isDirectory()) l.mount('tmpfs', fdPath(fd), 'tmpfs', C.MS_RDONLY, labelMountData('', linux.mountLabel, 'tmpfs') || null);
         else l.mount('/dev/null', fdPath(fd), null, C.MS_BIND, null);
       } finally {
         fs.closeSync(fd);

@@ -118,3 +118,55 @@ export const NS_GET_NSTYPE = 0xb703;
 export const AF_NETLINK = 16;
 export const SOCK_RAW = 3;
 export const NETLINK_ROUTE = 0;
+// The process attributes of config.json: I/O priority, scheduling, CPU affinity, persona, NUMA policy.
+export const SYS_ATTR = {
+  personality: 135,
+  sched_setaffinity: 203,
+  set_mempolicy: 238,
+  ioprio_set: 251,
+  ioprio_get: 252,
+  sched_setattr: 314,
+  setresuid: 117,
+} as const;
+
+export const IOPRIO_WHO_PROCESS = 1;
+export const IOPRIO_CLASS_SHIFT = 13;
+export const IOPRIO_CLASS = { IOPRIO_CLASS_RT: 1, IOPRIO_CLASS_BE: 2, IOPRIO_CLASS_IDLE: 3 } as const;
+
+export const SCHED_POLICY = {
+  SCHED_OTHER: 0,
+  SCHED_FIFO: 1,
+  SCHED_RR: 2,
+  SCHED_BATCH: 3,
+  SCHED_ISO: 4,
+  SCHED_IDLE: 5,
+  SCHED_DEADLINE: 6,
+} as const;
+export const SCHED_FLAG = {
+  SCHED_FLAG_RESET_ON_FORK: 0x01,
+  SCHED_FLAG_RECLAIM: 0x02,
+  SCHED_FLAG_DL_OVERRUN: 0x04,
+  SCHED_FLAG_KEEP_POLICY: 0x08,
+  SCHED_FLAG_KEEP_PARAMS: 0x10,
+  SCHED_FLAG_UTIL_CLAMP_MIN: 0x20,
+  SCHED_FLAG_UTIL_CLAMP_MAX: 0x40,
+} as const;
+// struct sched_attr up to sched_util_max (SCHED_ATTR_SIZE_VER1).
+export const SCHED_ATTR_SIZE = 56;
+
+export const PERSONA = { LINUX: 0x0000, LINUX32: 0x0008 } as const;
+
+export const MPOL_MODE = {
+  MPOL_DEFAULT: 0,
+  MPOL_PREFERRED: 1,
+  MPOL_BIND: 2,
+  MPOL_INTERLEAVE: 3,
+  MPOL_LOCAL: 4,
+  MPOL_PREFERRED_MANY: 5,
+  MPOL_WEIGHTED_INTERLEAVE: 6,
+} as const;
+export const MPOL_FLAG = {
+  MPOL_F_NUMA_BALANCING: 1 << 13,
+  MPOL_F_RELATIVE_NODES: 1 << 14,
+  MPOL_F_STATIC_NODES: 1 << 15,
+} as const;

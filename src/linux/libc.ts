@@ -2,7 +2,18 @@
 // Unit tests replace the whole object with setLibc(); nothing else in src/ calls koffi directly.
 import { koffi, type KoffiFn } from './native';
 import { SysError } from './errors';
-import { SYS } from './constants';
+import { SCHED_ATTR_SIZE, SYS, SYS_ATTR } from './constants';
+
+/** struct sched_attr without the utilisation clamps (the spec has no fields for them). */
+export interface SchedAttr {
+  policy: number;
+  flags: number;
+  nice: number;
+  priority: number;
+  runtime: bigint;
+  deadline: bigint;
+  period: bigint;
+}
 
 export interface Libc {
   mount(source: string | null, target: string, fstype: string | null, flags: number, data: string | null): void;
@@ -14,6 +25,8 @@ export interface Libc {
   setdomainname(name: string): void;
   setresuid(r: number, e: number, s: number): void;
   setresgid(r: number, e: number, s: number): void;
+  // The raw syscall: this thread only (glibc's setresuid changes every thread, the caller last).
+  setresuidThread(r: number, e: number, s: number): void;
   setgroups(gids: number[]): void;
   setsid(): number;
   prctl(option: number, a2: number, a3?: number, a4?: number, a5?: number): number;
@@ -44,6 +57,15 @@ export interface Libc {
   socket(domain: number, type: number, protocol: number): number;
   send(fd: number, data: Uint8Array): number;
   recv(fd: number, into: Uint8Array): number;
+  // Attributes of the calling thread (pid 0) or of another process; the thread that execs keeps them.
+  ioprioSet(which: number, who: number, ioprio: number): void;
+  ioprioGet(which: number, who: number): number;
+  schedSetattr(pid: number, attr: SchedAttr): void;
+  schedSetaffinity(pid: number, mask: BigUint64Array): void;
+  personality(persona: number): number;
+  setMempolicy(mode: number, nodes: BigUint64Array, maxnode: number): void;
+  // Access check with the effective ids and capabilities (AT_EACCESS), as execve will do it.
+  eaccess(path: string, mode: number): void;
 }
 
 let current: Libc | undefined;
@@ -94,6 +116,7 @@ function bind(): Libc {
   const socket = f('int socket(int domain, int type, int proto)');
   const send = f('long send(int fd, const void *buf, size_t len, int flags)');
   const recv = f('long recv(int fd, void *buf, size_t len, int flags)');
+  const faccessat = f('int faccessat(int dirfd, const char *path, int mode, int flags)');
   const enc = (s: string) => Buffer.byteLength(s);
   return {
     mount: (src, tgt, type, flags, data) => void check('mount', mount(src, tgt, type, flags, data), tgt),
@@ -105,6 +128,8 @@ function bind(): Libc {
     setdomainname: (n) => void check('setdomainname', setdomainname(n, enc(n)), JSON.stringify(n)),
     setresuid: (r, e, s) => void check('setresuid', setresuid(r, e, s), String(e)),
     setresgid: (r, e, s) => void check('setresgid', setresgid(r, e, s), String(e)),
+    setresuidThread: (r, e, s) =>
+      void check('setresuid', syscall(SYS_ATTR.setresuid, 'uint32_t', r, 'uint32_t', e, 'uint32_t', s), String(e)),
     setgroups: (gids) => void check('setgroups', setgroups(gids.length, gids.length ? gids : null)),
     setsid: () => check('setsid', setsid()),
     prctl: (op, a2, a3 = 0, a4 = 0, a5 = 0) => check('prctl', prctl(op, a2, a3, a4, a5), String(op)),
@@ -186,5 +211,26 @@ function bind(): Libc {
     // MSG_NOSIGNAL: a closed peer must be an EPIPE error, not a fatal SIGPIPE.
     send: (fd, data) => check('send', send(fd, data, data.byteLength, 0x4000)),
     recv: (fd, into) => check('recv', recv(fd, into, into.byteLength, 0)),
+    ioprioSet: (which, who, ioprio) =>
+      void check('ioprio_set', syscall(SYS_ATTR.ioprio_set, 'int', which, 'int', who, 'int', ioprio), String(ioprio)),
+    ioprioGet: (which, who) => check('ioprio_get', syscall(SYS_ATTR.ioprio_get, 'int', which, 'int', who)),
+    schedSetattr: (pid, a) => {
+      const b = Buffer.alloc(SCHED_ATTR_SIZE);
+      b.writeUInt32LE(SCHED_ATTR_SIZE, 0);
+      b.writeUInt32LE(a.policy, 4);
+      b.writeBigUInt64LE(BigInt(a.flags), 8);
+      b.writeInt32LE(a.nice, 16);
+      b.writeUInt32LE(a.priority >>> 0, 20);
+      b.writeBigUInt64LE(a.runtime, 24);
+      b.writeBigUInt64LE(a.deadline, 32);
+      b.writeBigUInt64LE(a.period, 40);
+      check('sched_setattr', syscall(SYS_ATTR.sched_setattr, 'int', pid, 'uint8_t *', b, 'uint', 0), String(pid));
+    },
+    schedSetaffinity: (pid, mask) =>
+      void check('sched_setaffinity', syscall(SYS_ATTR.sched_setaffinity, 'int', pid, 'size_t', mask.byteLength, 'uint64_t *', mask), String(pid)),
+    personality: (persona) => check('personality', syscall(SYS_ATTR.personality, 'ulong', persona), String(persona)),
+    setMempolicy: (mode, nodes, maxnode) =>
+      void check('set_mempolicy', syscall(SYS_ATTR.set_mempolicy, 'int', mode, 'uint64_t *', nodes.length ? nodes : null, 'ulong', maxnode)),
+    eaccess: (p, mode) => void check('eaccess', faccessat(-100 /* AT_FDCWD */, p, mode, 0x200 /* AT_EACCESS */), p),
   };
 }

@@ -40,6 +40,7 @@ import {
   SECCOMP_OPERATORS,
   TIME_OFFSET_CLOCKS,
 } from './enums';
+import { parseIdList } from './idlist';
 
 // The kernel rejects a zero-length extent, so size 0 can never work.
 export function buildIdMappingCheck(): Check {
@@ -108,11 +109,14 @@ export function buildLinuxCheck(): Check {
       obj({ secs: I64, nanosecs: int(0, 999_999_999) }),
       clockName(),
     ),
-    memoryPolicy: obj({
-      mode: required(oneOf(MEMORY_POLICY_MODES, 'memory policy mode')),
-      nodes: str,
-      flags: arrayOf(oneOf(MEMORY_POLICY_FLAGS, 'memory policy flag')),
-    }),
+    memoryPolicy: obj(
+      {
+        mode: required(oneOf(MEMORY_POLICY_MODES, 'memory policy mode')),
+        nodes: memoryNodes,
+        flags: arrayOf(oneOf(MEMORY_POLICY_FLAGS, 'memory policy flag')),
+      },
+      memoryPolicyRule,
+    ),
   });
 }
 
@@ -132,6 +136,27 @@ const uniqueNamespaces: Check = (v, p) => {
 // anything larger would silently wrap to another device (runc 1.1.5 makes major 5000 into 904).
 const MAX_MAJOR = 0xfff;
 const MAX_MINOR = 0xfffff;
+
+const memoryNodes: Check = (v, p) => {
+  str(v, p);
+  try {
+    parseIdList(v as string, 'memory policy node');
+  } catch (e) {
+    fail(p, (e as Error).message);
+  }
+};
+
+// set_mempolicy(2): the default and local policies take no nodes, the others need at least one
+// (MPOL_PREFERRED with none means local allocation).
+const memoryPolicyRule: Rule = (o, p) => {
+  const count = parseIdList((o.nodes as string | undefined) ?? '').length;
+  if ((o.mode === 'MPOL_DEFAULT' || o.mode === 'MPOL_LOCAL') && count > 0) {
+    fail(at(p, 'nodes'), `${o.mode as string} mode requires 0 nodes but got ${count}`);
+  }
+  if (count === 0 && o.mode !== 'MPOL_DEFAULT' && o.mode !== 'MPOL_LOCAL' && o.mode !== 'MPOL_PREFERRED') {
+    fail(at(p, 'nodes'), `${o.mode as string} mode requires at least 1 node`);
+  }
+};
 
 const deviceNumbersRule: Rule = (o, p) => {
   // "/" or "/dev/.." would name the root itself, which no device can replace.

@@ -10,6 +10,7 @@ import {
   bool,
   type Check,
   fail,
+  I32,
   int,
   obj,
   oneOf,
@@ -21,6 +22,7 @@ import {
   uniqueBy,
 } from './check';
 import { IOPRIO_CLASSES, SCHEDULER_FLAGS, SCHEDULER_POLICIES } from './enums';
+import { parseIdList } from './idlist';
 import { RLIMITS } from './rlimits';
 
 // runc refuses a missing or empty argv, though the spec leaves args OPTIONAL.
@@ -29,23 +31,33 @@ const args: Check = (v, p) => {
   if (!Array.isArray(v) || v.length === 0 || v.some((a) => typeof a !== 'string')) fail(p, ARGS);
 };
 
-// The init process splits entries at the first "="; a missing name cannot
-// be exported, and a NUL would silently truncate the entry at execve.
+// The init process splits entries at the first "="; an entry without one or
+// without a name cannot be exported (runc refuses both), and a NUL would
+// silently truncate the entry at execve.
 const envEntry: Check = (v, p) => {
   str(v, p);
   const s = v as string;
-  if (s === '' || s.startsWith('=')) fail(p, 'must be NAME=value with a non-empty NAME');
+  if (!s.includes('=') || s.startsWith('=')) fail(p, `invalid environment variable ${JSON.stringify(s)}: must be NAME=value with a non-empty NAME`);
   if (s.includes('\0')) fail(p, 'must not contain a NUL byte');
 };
 
+// "" leaves the affinity alone, as an absent field does.
 const cpuList: Check = (v, p) => {
   str(v, p);
-  if (!/^[0-9, -]*$/.test(v as string)) fail(p, 'must be a CPU list such as "0-3,7"');
+  try {
+    parseIdList(v as string, 'CPU');
+  } catch (e) {
+    fail(p, (e as Error).message);
+  }
 };
 
-// Mirrors the sched_setattr(2) constraints runc checks before starting.
+// Mirrors the sched_setattr(2) constraints runc checks before starting. runc bounds nice
+// only for the two policies that use it; sched_setattr clamps any other value itself.
 const schedulerRules: Rule = (o, p) => {
   const policy = o.policy;
+  if ((policy === 'SCHED_OTHER' || policy === 'SCHED_BATCH') && o.nice !== undefined) {
+    int(-20, 19, `must be between -20 and 19 when scheduler.policy is ${policy}`)(o.nice, at(p, 'nice'));
+  }
   if (o.priority !== undefined && o.priority !== 0 && policy !== 'SCHED_FIFO' && policy !== 'SCHED_RR') {
     fail(at(p, 'priority'), 'only valid with SCHED_FIFO or SCHED_RR');
   }
@@ -95,7 +107,7 @@ export function buildProcessCheck(): Check {
     scheduler: obj(
       {
         policy: required(oneOf(SCHEDULER_POLICIES, 'scheduler policy')),
-        nice: int(-20, 19),
+        nice: I32,
         priority: int(-0x80000000, 0x7fffffff),
         flags: arrayOf(oneOf(SCHEDULER_FLAGS, 'scheduler flag')),
         runtime: U64,

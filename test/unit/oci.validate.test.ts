@@ -16,7 +16,7 @@ function base(): Cfg {
       consoleSize: { height: 24, width: 80 },
       user: { uid: 1000, gid: 1000, umask: 18, additionalGids: [5, 6] },
       args: ['sh', '-c', 'true'],
-      env: ['PATH=/bin', 'EMPTY=', 'NOEQUALS'],
+      env: ['PATH=/bin', 'EMPTY=', 'DUP=1', 'DUP=2'],
       cwd: '/',
       capabilities: {
         bounding: ['CAP_KILL', 'CAP_CHECKPOINT_RESTORE'],
@@ -210,7 +210,17 @@ describe('process', () => {
     ['cwd relative', (c) => (c.process.cwd = 'home'), 'process.cwd: must be an absolute path'],
     ['cwd missing', (c) => delete c.process.cwd, 'process.cwd: required'],
     ['env entry not a string', (c) => (c.process.env = ['A=b', 3]), 'process.env[1]: must be a string'],
-    ['env entry without name', (c) => (c.process.env = ['=x']), 'process.env[0]: must be NAME=value with a non-empty NAME'],
+    [
+      'env entry without name',
+      (c) => (c.process.env = ['=x']),
+      'process.env[0]: invalid environment variable "=x": must be NAME=value with a non-empty NAME',
+    ],
+    [
+      // runc's init refuses it too ("invalid environment variable"); here it fails before anything is made.
+      'env entry without "="',
+      (c) => (c.process.env = ['PATH=/bin', 'NOEQUALS']),
+      'process.env[1]: invalid environment variable "NOEQUALS": must be NAME=value with a non-empty NAME',
+    ],
     ['terminal not boolean', (c) => (c.process.terminal = 1), 'process.terminal: must be a boolean'],
     ['consoleSize incomplete', (c) => (c.process.consoleSize = { height: 1 }), 'process.consoleSize.width: required'],
     [
@@ -292,7 +302,31 @@ describe('process scheduling and I/O priority', () => {
       'process.scheduler.policy: unknown scheduler policy "SCHED_FOO"',
     ],
     ['scheduler policy missing', (c) => delete c.process.scheduler.policy, 'process.scheduler.policy: required'],
-    ['nice out of range', (c) => (c.process.scheduler.nice = 20), 'process.scheduler.nice: must be an integer between -20 and 19'],
+    [
+      'nice out of range for SCHED_BATCH',
+      (c) => (c.process.scheduler = { policy: 'SCHED_BATCH', nice: 20 }),
+      'process.scheduler.nice: must be between -20 and 19 when scheduler.policy is SCHED_BATCH',
+    ],
+    [
+      'nice out of range for SCHED_OTHER',
+      (c) => (c.process.scheduler = { policy: 'SCHED_OTHER', nice: -21 }),
+      'process.scheduler.nice: must be between -20 and 19 when scheduler.policy is SCHED_OTHER',
+    ],
+    [
+      'nice beyond int32',
+      (c) => (c.process.scheduler.nice = 2 ** 31),
+      'process.scheduler.nice: must be an integer between -2147483648 and 2147483647',
+    ],
+    [
+      'priority with SCHED_DEADLINE',
+      (c) => (c.process.scheduler.policy = 'SCHED_DEADLINE'),
+      'process.scheduler.priority: only valid with SCHED_FIFO or SCHED_RR',
+    ],
+    [
+      'period without SCHED_DEADLINE',
+      (c) => (c.process.scheduler.period = 5),
+      'process.scheduler.period: only valid with SCHED_DEADLINE',
+    ],
     [
       'priority with SCHED_OTHER',
       (c) => (c.process.scheduler.policy = 'SCHED_OTHER'),
@@ -319,9 +353,40 @@ describe('process scheduling and I/O priority', () => {
     [
       'execCPUAffinity junk',
       (c) => (c.process.execCPUAffinity.final = 'all'),
-      'process.execCPUAffinity.final: must be a CPU list such as "0-3,7"',
+      'process.execCPUAffinity.final: invalid CPU list element "all" (want N or N-M, as in "0-3,7")',
     ],
+    [
+      'execCPUAffinity empty element',
+      (c) => (c.process.execCPUAffinity.initial = '0,,2'),
+      'process.execCPUAffinity.initial: invalid CPU list element "" (want N or N-M, as in "0-3,7")',
+    ],
+    [
+      'execCPUAffinity reversed range',
+      (c) => (c.process.execCPUAffinity.initial = '3-1'),
+      'process.execCPUAffinity.initial: invalid CPU range "3-1": start is greater than end',
+    ],
+    [
+      'execCPUAffinity CPU past NR_CPUS',
+      (c) => (c.process.execCPUAffinity.final = '0,8192'),
+      'process.execCPUAffinity.final: invalid CPU 8192: out of range (0-8191)',
+    ],
+    [
+      'execCPUAffinity open range',
+      (c) => (c.process.execCPUAffinity.final = '2-'),
+      'process.execCPUAffinity.final: invalid CPU list element "2-" (want N or N-M, as in "0-3,7")',
+    ],
+    ['execCPUAffinity not a string', (c) => (c.process.execCPUAffinity.initial = 1), 'process.execCPUAffinity.initial: must be a string'],
   ]);
+
+  it('leaves nice to the kernel for the real-time and idle policies, as runc does', () => {
+    expectValid((c) => (c.process.scheduler = { policy: 'SCHED_FIFO', priority: 1, nice: 40 }));
+    expectValid((c) => (c.process.scheduler = { policy: 'SCHED_IDLE', nice: -40 }));
+  });
+
+  it('takes an empty execCPUAffinity list as unset, and spaces around elements', () => {
+    expectValid((c) => (c.process.execCPUAffinity = { initial: '', final: ' 0-1 ' }));
+    expectValid((c) => (c.process.execCPUAffinity = { initial: '1 , 0-0', final: '8191' }));
+  });
 
   it('accepts deadline parameters with SCHED_DEADLINE', () => {
     expectValid((c) => (c.process.scheduler = { policy: 'SCHED_DEADLINE', runtime: 1, deadline: 2, period: 3 }));
@@ -457,6 +522,7 @@ describe('linux paths, devices, misc', () => {
     ['rootfsPropagation unknown', (c) => (c.linux.rootfsPropagation = 'bogus'), 'linux.rootfsPropagation: unknown rootfs propagation "bogus"'],
     ['personality domain unknown', (c) => (c.linux.personality.domain = 'LINUX64'), 'linux.personality.domain: unknown personality domain "LINUX64"'],
     ['personality domain missing', (c) => (c.linux.personality = { flags: [] }), 'linux.personality.domain: required'],
+    ['personality flags not strings', (c) => (c.linux.personality.flags = [1]), 'linux.personality.flags[0]: must be a string'],
     [
       'timeOffsets unknown clock',
       (c) => (c.linux.timeOffsets.realtime = { secs: 1 }),
@@ -468,6 +534,43 @@ describe('linux paths, devices, misc', () => {
       'linux.timeOffsets.boottime.nanosecs: must be an integer between 0 and 999999999',
     ],
     ['memoryPolicy mode missing', (c) => delete c.linux.memoryPolicy.mode, 'linux.memoryPolicy.mode: required'],
+    // runc 1.4 refuses an empty object too ("invalid memory policy").
+    ['memoryPolicy empty', (c) => (c.linux.memoryPolicy = {}), 'linux.memoryPolicy.mode: required'],
+    [
+      'memoryPolicy mode unknown',
+      (c) => (c.linux.memoryPolicy.mode = 'INTERLEAVE'),
+      'linux.memoryPolicy.mode: unknown memory policy mode "INTERLEAVE"',
+    ],
+    [
+      'memoryPolicy node far too large',
+      (c) => (c.linux.memoryPolicy.nodes = '0-9876543210'),
+      'linux.memoryPolicy.nodes: invalid memory policy node "0-9876543210": out of range (0-8191)',
+    ],
+    [
+      'memoryPolicy nodes junk',
+      (c) => (c.linux.memoryPolicy.nodes = 'node0'),
+      'linux.memoryPolicy.nodes: invalid memory policy node list element "node0" (want N or N-M, as in "0-3,7")',
+    ],
+    [
+      'memoryPolicy nodes with MPOL_DEFAULT',
+      (c) => (c.linux.memoryPolicy = { mode: 'MPOL_DEFAULT', nodes: '0-7' }),
+      'linux.memoryPolicy.nodes: MPOL_DEFAULT mode requires 0 nodes but got 8',
+    ],
+    [
+      'memoryPolicy nodes with MPOL_LOCAL',
+      (c) => (c.linux.memoryPolicy = { mode: 'MPOL_LOCAL', nodes: '1,3' }),
+      'linux.memoryPolicy.nodes: MPOL_LOCAL mode requires 0 nodes but got 2',
+    ],
+    [
+      'memoryPolicy MPOL_BIND without nodes',
+      (c) => (c.linux.memoryPolicy = { mode: 'MPOL_BIND' }),
+      'linux.memoryPolicy.nodes: MPOL_BIND mode requires at least 1 node',
+    ],
+    [
+      'memoryPolicy MPOL_INTERLEAVE with an empty list',
+      (c) => (c.linux.memoryPolicy = { mode: 'MPOL_INTERLEAVE', nodes: ' ' }),
+      'linux.memoryPolicy.nodes: MPOL_INTERLEAVE mode requires at least 1 node',
+    ],
     [
       'memoryPolicy flag unknown',
       (c) => (c.linux.memoryPolicy.flags = ['MPOL_F_NOPE']),
@@ -619,5 +722,18 @@ describe('parseProcess (exec --process)', () => {
     );
     expect(() => parseProcess('[]')).toThrow('process must be a JSON object');
     expect(() => parseProcess('{', 'p.json')).toThrow(/^p\.json: invalid JSON at line 1, column 2: /);
+  });
+});
+
+describe('linux.memoryPolicy nodes per mode', () => {
+  it('takes no nodes for the default and local policies, and none for MPOL_PREFERRED (local allocation)', () => {
+    expectValid((c) => (c.linux.memoryPolicy = { mode: 'MPOL_DEFAULT' }));
+    expectValid((c) => (c.linux.memoryPolicy = { mode: 'MPOL_LOCAL', nodes: '' }));
+    expectValid((c) => (c.linux.memoryPolicy = { mode: 'MPOL_PREFERRED', flags: ['MPOL_F_RELATIVE_NODES'] }));
+  });
+
+  it('accepts node lists for the other modes', () => {
+    expectValid((c) => (c.linux.memoryPolicy = { mode: 'MPOL_PREFERRED_MANY', nodes: '0,2-3' }));
+    expectValid((c) => (c.linux.memoryPolicy = { mode: 'MPOL_WEIGHTED_INTERLEAVE', nodes: '8191' }));
   });
 });

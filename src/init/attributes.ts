@@ -1,0 +1,107 @@
+// Per-thread attributes of the container process that execve keeps: scheduler, I/O priority, NUMA
+// memory policy and persona. Owns their encoding for the kernel and their application in the init.
+import * as util from 'node:util';
+import type { LinuxIOPriority, LinuxMemoryPolicy, LinuxPersonality, Scheduler, Spec } from '../oci';
+import { parseIdList, idMask } from '../oci/idlist';
+import { libc, type SchedAttr } from '../linux/libc';
+import * as C from '../linux/constants';
+
+// All of these act on the calling thread only. The init sets them from the JS main thread, which is
+// the thread that later calls execve, so the user's program starts with them.
+
+const U64_MAX = 0xffffffffffffffffn;
+
+/** JSON uint64 values arrive as doubles; 2^64-1 written in the file reads back as 2^64. */
+export function u64(n: number | undefined): bigint {
+  const b = BigInt(Math.trunc(n ?? 0));
+  return b > U64_MAX ? U64_MAX : b < 0n ? 0n : b;
+}
+
+/** The errno text of a failed call (SysError or a Node fs error), as Go prints it: "operation not permitted". */
+export function errnoText(e: unknown): string {
+  const n = (e as { errno?: unknown }).errno;
+  if (typeof n === 'number' && n !== 0) return util.getSystemErrorMessage(-Math.abs(n));
+  return (e as Error).message;
+}
+
+const errnoCode = (e: unknown): string | undefined => (e as { code?: string }).code;
+
+export function schedAttr(s: Scheduler): SchedAttr {
+  let flags = 0;
+  for (const f of s.flags ?? []) flags |= C.SCHED_FLAG[f];
+  return {
+    policy: C.SCHED_POLICY[s.policy],
+    flags,
+    nice: s.nice ?? 0,
+    priority: s.priority ?? 0,
+    runtime: u64(s.runtime),
+    deadline: u64(s.deadline),
+    period: u64(s.period),
+  };
+}
+
+export function applyScheduler(spec: Spec): void {
+  const s = spec.process?.scheduler;
+  if (!s) return;
+  try {
+    libc().schedSetattr(0, schedAttr(s));
+  } catch (e) {
+    // A cpuset narrower than the root domain makes the kernel refuse SCHED_DEADLINE admission.
+    if (errnoCode(e) === 'EPERM' && spec.linux?.resources?.cpu?.cpus) {
+      throw new Error(`process.scheduler: process scheduler can't be used together with AllowedCPUs`);
+    }
+    throw new Error(`process.scheduler: error setting scheduler: ${errnoText(e)}`);
+  }
+}
+
+export function ioprioValue(p: LinuxIOPriority): number {
+  return (C.IOPRIO_CLASS[p.class] << C.IOPRIO_CLASS_SHIFT) | (p.priority ?? 0);
+}
+
+export function applyIOPriority(p: LinuxIOPriority | undefined): void {
+  if (!p) return;
+  try {
+    libc().ioprioSet(C.IOPRIO_WHO_PROCESS, 0, ioprioValue(p));
+  } catch (e) {
+    throw new Error(`process.ioPriority: failed to set io priority: ${errnoText(e)}`);
+  }
+}
+
+/** set_mempolicy(2) arguments. The kernel reads maxnode-1 bits, hence the +1. */
+export function mempolicyArgs(mp: LinuxMemoryPolicy): { mode: number; nodes: BigUint64Array; maxnode: number } {
+  let mode: number = C.MPOL_MODE[mp.mode];
+  for (const f of mp.flags ?? []) mode |= C.MPOL_FLAG[f];
+  const nodes = idMask(parseIdList(mp.nodes ?? '', 'memory policy node'));
+  return { mode, nodes, maxnode: nodes.length ? nodes.length * 64 + 1 : 0 };
+}
+
+export function applyMemoryPolicy(mp: LinuxMemoryPolicy | undefined): void {
+  if (!mp) return;
+  const { mode, nodes, maxnode } = mempolicyArgs(mp);
+  try {
+    libc().setMempolicy(mode, nodes, maxnode);
+  } catch (e) {
+    throw new Error(`linux.memoryPolicy: set_mempolicy: ${errnoText(e)}`);
+  }
+}
+
+/** The spec defines no persona flags yet; runc ignores them (with a warning at create). */
+export function personalityValue(p: LinuxPersonality): number {
+  return C.PERSONA[p.domain];
+}
+
+export function applyPersonality(p: LinuxPersonality | undefined): void {
+  if (!p) return;
+  try {
+    libc().personality(personalityValue(p));
+  } catch (e) {
+    throw new Error(`linux.personality: personality: ${errnoText(e)}`);
+  }
+}
+
+/** In runc's order, after no_new_privs and before the user and capabilities change. */
+export function applyProcessAttributes(spec: Spec): void {
+  applyScheduler(spec);
+  applyIOPriority(spec.process?.ioPriority);
+  applyMemoryPolicy(spec.linux?.memoryPolicy);
+}
