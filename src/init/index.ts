@@ -8,6 +8,7 @@ import { MSG, readMessage, writeMessage, parseJSON } from '../process/protocol';
 import { SOCK_ENV } from '../process/launch';
 import type { InitConfig } from './config';
 import { finalizeRootfs, prepareRootfs, protectPaths } from './rootfs';
+import { applyRootPropagation } from './mounts';
 import { applyCapabilities, applyRlimits, dropBoundingSet, setUser } from './credentials';
 import { checkExecutable, closeExtraFds, enterCwd, lookPath, resetSignals, withHome } from './exec';
 
@@ -41,6 +42,7 @@ function setup(cfg: InitConfig, sock: number): { file: string; args: string[]; e
     }
   }
   protectPaths(cfg);
+  applyRootPropagation(linux.rootfsPropagation);
 
   applyRlimits(proc);
   const env = withHome(proc.env ?? [], proc.user?.uid ?? 0);
