@@ -150,7 +150,7 @@ function mountFilesystem(ctx: MountContext, dest: string, m: Mount, o: MountOpti
   let flags = o.flags;
   // runc mounts tmpfs and /dev read-write and makes them read-only at the end (finalizeMounts), so
   // that tmpcopyup and the device nodes can still be written.
-  if (tmpfs || dest === '/dev') flags &= ~C.MS_RDONLY;
+  if (writableUntilFinal(m, dest)) flags &= ~C.MS_RDONLY;
   if (m.type === 'proc' || m.type === 'sysfs') {
     // A symlink here could send procfs or sysfs elsewhere in the rootfs (CVE-2019-19921).
     const fd = tryOpen(ctx, dest, O_PATH | fs.constants.O_NOFOLLOW);
@@ -182,8 +182,11 @@ function mountFilesystem(ctx: MountContext, dest: string, m: Mount, o: MountOpti
   } finally {
     if (lower !== undefined) fs.closeSync(lower);
   }
-  applyAfter(ctx, dest, o);
+  // rro waits for finalizeMounts as well, for the same reason.
+  applyAfter(ctx, dest, writableUntilFinal(m, dest) ? { ...o, recAttrSet: o.recAttrSet & ~C.MOUNT_ATTR.RDONLY } : o);
 }
+
+const writableUntilFinal = (m: Mount, dest: string) => m.type === 'tmpfs' || dest === '/dev';
 
 export function mountEntry(ctx: MountContext, m: Mount, index: number): void {
   // Relative destinations are relative to the container's "/" (runtime-spec 1.2).
@@ -201,8 +204,15 @@ export function finalizeMounts(mounts: Mount[] = []): void {
     for (const m of mounts) {
       const dest = path.posix.join('/', m.destination);
       const o = parseMountOptions(m.options);
-      if (!(o.flags & C.MS_RDONLY) || !(m.type === 'tmpfs' || dest === '/dev')) continue;
-      withFd(openInRoot(rootFd, dest), (p) => remountBind(p, C.MS_RDONLY | (o.flags & ~(C.MS_BIND | C.MS_REC | C.MS_REMOUNT))));
+      if (!writableUntilFinal(m, dest) || isBind(o, m.type)) continue;
+      if (o.flags & C.MS_RDONLY) {
+        withFd(openInRoot(rootFd, dest), (p) => remountBind(p, C.MS_RDONLY | (o.flags & ~(C.MS_BIND | C.MS_REC | C.MS_REMOUNT))));
+      }
+      if (o.recAttrSet & C.MOUNT_ATTR.RDONLY) {
+        withFd(openInRoot(rootFd, dest), (_p, fd) =>
+          libc().mountSetattr(fd, '', C.AT_EMPTY_PATH | C.AT_RECURSIVE, BigInt(C.MOUNT_ATTR.RDONLY), 0n),
+        );
+      }
     }
   } finally {
     fs.closeSync(rootFd);

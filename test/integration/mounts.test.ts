@@ -169,6 +169,19 @@ describe('option groups, runc vs ocirun', () => {
     }
   });
 
+  test('a read-only /dev still gets its device nodes first', () => {
+    const devRo = (s: OciSpec) => void s.mounts!.find((m) => m.destination === '/dev')!.options!.push('ro');
+    const p = runBoth('mnt-dev-ro', { args: WITH_MOUNTINFO('ls -ln /dev | sed "s/ [A-Z][a-z][a-z] .* / /"; touch /dev/x 2>/dev/null || echo refused'), edit: devRo });
+    for (const rt of RUNTIMES) expectOk(p[rt], rt);
+    const runc = split(p.runc);
+    expect(runc.rest).toMatch(/^crw-rw-rw- +1 0 +0 +1, +3 null$/m);
+    expect(runc.rest).toMatch(/refused\n$/);
+    expect(under(runc.mounts, '/dev')[0]).toMatch(/^\/dev ro,nosuid /);
+    const oci = split(p.ocirun);
+    expect(oci.rest).toBe(runc.rest);
+    expect(oci.mounts).toEqual(runc.mounts);
+  });
+
   test('a file source gets a file target, and a relative destination is relative to /', () => {
     const host = sb.dir('host');
     fs.writeFileSync(path.join(host, 'file'), 'from the host\n');
@@ -248,10 +261,22 @@ describe('ocirun-only option behaviour', () => {
     expect(split(r).rest).toBe('bound\n');
   });
 
-  test('rro and friends apply to non-bind mounts too', () => {
-    const r = runOne('ocirun', uniqueId('mnt-rec-tmpfs'), { args: WITH_MOUNTINFO(), extraMounts: [tmpfs('/t', ['rro', 'rnoexec'])] });
+  // runc applies r* options to bind mounts only and silently ignores them elsewhere.
+  test('rro and friends apply to non-bind mounts too; on /dev and tmpfs rro waits until the devices and copies exist', () => {
+    const r = runOne('ocirun', uniqueId('mnt-rec-tmpfs'), {
+      args: WITH_MOUNTINFO('ls /dev/null /t/f'),
+      extraMounts: [tmpfs('/t', ['rro', 'rnoexec', 'tmpcopyup'])],
+      edit: (s) => void s.mounts!.find((m) => m.destination === '/dev')!.options!.push('rro'),
+    }, (b) => {
+      fs.mkdirSync(path.join(b.rootfs, 't'));
+      fs.writeFileSync(path.join(b.rootfs, 't', 'f'), '');
+    });
     expectOk(r, 'ocirun');
-    expect(under(split(r).mounts, '/t')).toEqual(['/t ro,noexec,relatime [] tmpfs tmpfs rw']);
+    const { mounts, rest } = split(r);
+    expect(rest).toBe('/dev/null\n/t/f\n');
+    expect(under(mounts, '/t')).toEqual(['/t ro,noexec,relatime [] tmpfs tmpfs rw,mode=755']);
+    // Recursive: /dev's submounts (pts, shm, mqueue) are read-only too.
+    expect(under(mounts, '/dev').every((l) => / ro,/.test(` ${l.split(' ')[1]}`)), under(mounts, '/dev').join('\n')).toBe(true);
   });
 
   test('"defaults" means no flags, as in mount(8) (runc 1.1.5 hands it to tmpfs, which refuses it)', () => {
@@ -385,7 +410,7 @@ describe('id-mapped mounts (runc 1.2 semantics; runc 1.1.5 has none)', () => {
   test('no user namespace: explicit mappings show host ids as mapped, and unmapped writers are refused', () => {
     const src = source();
     const r = runOne('ocirun', uniqueId('mnt-idmap-plain'), {
-      args: WITH_MOUNTINFO(`${STAT}; for f in multi; do stat -c "%n %u:%g" /m2/$f; done; touch /m/new 2>&1 || true`),
+      args: WITH_MOUNTINFO(`${STAT}; for f in multi; do stat -c "%n %u:%g" /m2/$f; done; touch /m/new 2>&1 || true; echo fds $(ls /proc/self/fd)`),
       extraMounts: [
         withMaps(bind('/m', src, ['bind']), MAP, MAP),
         // Different uid and gid mappings, as in runc's idmap.bats.
@@ -397,6 +422,8 @@ describe('id-mapped mounts (runc 1.2 semantics; runc 1.1.5 has none)', () => {
     expect(rest).toMatch(/^\/m\/root 100000:100000\n\/m\/one 100001:100001\n\/m\/multi 100100:100211\n\/m2\/multi 1100:1911\n/);
     // Host root is outside the mapping: the kernel refuses to write as an unmappable owner (EOVERFLOW).
     expect(rest).toMatch(/Value too large for defined data type/);
+    // The detached trees' fds were consumed by the init: nothing reaches the container process.
+    expect(rest).toMatch(/^fds 0 1 2 3$/m);
     expect(under(mounts, '/m')).toEqual([expect.stringMatching(/^\/m rw,relatime,idmapped \[\] ext4 /)]);
     expect(under(mounts, '/m2')).toEqual([expect.stringMatching(/^\/m2 ro,relatime,idmapped \[\] ext4 /)]);
     expect(fs.existsSync(path.join(src, 'new'))).toBe(false);
@@ -417,6 +444,27 @@ describe('id-mapped mounts (runc 1.2 semantics; runc 1.1.5 has none)', () => {
     expect([st.uid, st.gid]).toEqual([0, 0]);
     expect(under(mounts, '/m')[0]).toMatch(/^\/m rw,relatime,idmapped /);
     expect(under(mounts, '/plain')[0]).not.toContain('idmapped');
+  });
+
+  test('joining a user namespace, "idmap" without mappings uses that namespace itself', () => {
+    const src = source();
+    const rt = sb.runtime('ocirun');
+    const holder = sb.track(rt, uniqueId('mnt-idmap-holder'));
+    const hb = sb.bundle({ args: ['sleep', '60'], edit: usernsSpec }, 'holder');
+    usernsRootfs(hb);
+    const c = create(rt, holder, hb.dir);
+    expect(c.code, explain(c)).toBe(0);
+    const pid = (JSON.parse(run(rt, ['state', holder]).stdout) as { pid: number }).pid;
+    const b = sb.bundle({
+      args: WITH_MOUNTINFO(`${STAT}; cat /proc/self/uid_map`),
+      extraMounts: [bind('/m', src, ['bind', 'idmap'])],
+      edit: (s) => void (s.linux!.namespaces = [...s.linux!.namespaces!, { type: 'user', path: `/proc/${pid}/ns/user` }]),
+    }, 'joiner');
+    usernsRootfs(b);
+    const id = sb.track(rt, uniqueId('mnt-idmap-joiner'));
+    const r = run(rt, ['run', '--bundle', b.dir, id]);
+    expectOk(r, 'ocirun');
+    expect(split(r).rest).toMatch(/^\/m\/root 0:0\n\/m\/one 1:1\n\/m\/multi 100:211\n +0 +100000 +65536\n$/);
   });
 
   test('ridmap maps the submounts of an rbind, idmap only the top; propagation options still apply', () => {
