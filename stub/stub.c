@@ -1,5 +1,6 @@
 /* stub/stub.c: the static pre-init helper. Owns creating/joining namespaces,
- * the fork into the new PID namespace and the re-exec as `ocirun init`. */
+ * the fork into the new PID namespace and the re-exec as `ocirun init` (or,
+ * in HOLD mode, keeping a new user namespace alive for the runtime). */
 
 /*
  * A multithreaded process (Node) cannot unshare/setns a user or mount
@@ -45,7 +46,7 @@
 enum { MSG_BOOTSTRAP = 1, MSG_MAPS_REQUEST, MSG_MAPS_DONE, MSG_PID, MSG_ERROR };
 enum {
 	ATTR_CLONE_FLAGS = 1, ATTR_NS_JOIN, ATTR_EXE_FD, ATTR_TIMENS_OFFSETS,
-	ATTR_ARGV
+	ATTR_ARGV, ATTR_HOLD
 };
 
 #define MAX_PAYLOAD 65536
@@ -77,6 +78,7 @@ static struct {
 } joins[NS_COUNT];
 static unsigned njoins;
 static int exe_fd = -1;
+static int hold;
 static const char *timens_text;
 static uint32_t timens_len;
 static char *exec_argv[MAX_PAYLOAD + 1];
@@ -230,7 +232,7 @@ static void parse_bootstrap(uint32_t len)
 		data = boot_buf + off + 4;
 		off += 4 + ALIGN4((uint32_t)alen);
 
-		if (attr < ATTR_CLONE_FLAGS || attr > ATTR_ARGV)
+		if (attr < ATTR_CLONE_FLAGS || attr > ATTR_HOLD)
 			die("BOOTSTRAP: unknown attribute %u", attr);
 		if (attr != ATTR_NS_JOIN && (seen & (1u << attr)))
 			die("BOOTSTRAP: duplicate attribute %u", attr);
@@ -291,8 +293,15 @@ static void parse_bootstrap(uint32_t len)
 			exec_argv[argc] = NULL;
 			break;
 		}
+		case ATTR_HOLD:
+			if (alen != 0)
+				die("BOOTSTRAP: HOLD takes no data");
+			hold = 1;
+			break;
 		}
 	}
+	if (hold)
+		return;
 	if (exe_fd < 0)
 		die("BOOTSTRAP: missing EXE_FD");
 	if (!exec_argv[0])
@@ -350,6 +359,9 @@ static void create_user_namespace(void)
 	if (type != MSG_MAPS_DONE)
 		die("expected MAPS_DONE, got message type %u", type);
 	set_dumpable(0);
+	/* A held namespace only describes a mapping, which need not map 0. */
+	if (hold)
+		return;
 	/* Only the uid for now: like runc, the gid becomes 0 after the other
 	 * namespaces exist, so objects they create at unshare time (the ipc
 	 * namespace's mqueue root) belong to the overflow gid, as under runc. */
@@ -426,6 +438,25 @@ static _Noreturn void parent(pid_t pid, int sync_fd)
 	_exit(0);
 }
 
+/*
+ * HOLD: the namespaces are all the runtime wanted (a user namespace whose
+ * fd it opens through /proc/<pid>/ns for an id-mapped mount). Report our
+ * own pid and stay until the runtime closes the socket.
+ */
+static _Noreturn void hold_namespaces(void)
+{
+	uint32_t self = (uint32_t)getpid();
+	char byte;
+	ssize_t n;
+
+	if (send_msg(MSG_PID, &self, sizeof self) < 0)
+		die_errno("send PID");
+	do
+		n = read(sock, &byte, 1);
+	while (n > 0 || (n < 0 && errno == EINTR));
+	_exit(0);
+}
+
 int main(void)
 {
 	const char *env = getenv("_OCIRUN_SOCK");
@@ -459,10 +490,12 @@ int main(void)
 		create_user_namespace();
 	if (rest && unshare((int)rest) < 0)
 		die_errno("unshare(%s)", ns_list(rest));
-	if ((clone_flags & CLONE_NEWUSER) && setresgid(0, 0, 0) < 0)
+	if ((clone_flags & CLONE_NEWUSER) && !hold && setresgid(0, 0, 0) < 0)
 		die_errno("setresgid(0) in new user namespace");
 	if (timens_fd >= 0)
 		write_timens_offsets(timens_fd);
+	if (hold)
+		hold_namespaces();
 
 	/* unshare(CLONE_NEWPID) only affects children: fork to enter it. */
 	if (pipe2(sync_pipe, O_CLOEXEC) < 0)

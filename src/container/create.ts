@@ -21,6 +21,7 @@ import { checkSysctls } from './sysctl';
 import { answerHookRequest, runPoststop } from './hooks';
 import { preflight } from './preflight';
 import { resetCPUAffinity } from './affinity';
+import { checkMounts, prepareIdmappedMounts } from './mounts';
 
 export interface CreateOptions {
   id: string;
@@ -62,6 +63,7 @@ export function loadBundle(bundleArg: string): { bundle: string; spec: Spec; roo
 export function create(store: Store, o: CreateOptions): StoredState {
   const id = validateId(o.id);
   const { bundle, spec, rootfs } = loadBundle(o.bundle);
+  checkMounts(spec, !!o.noPivot);
   fs.mkdirSync(store.root, { recursive: true, mode: 0o711 });
   const dir = store.dir(id);
   try {
@@ -95,6 +97,8 @@ export function create(store: Store, o: CreateOptions): StoredState {
     const timens = Object.entries(linux.timeOffsets ?? {})
       .map(([clock, off]) => `${clock} ${off.secs ?? 0} ${off.nanosecs ?? 0}\n`)
       .join('');
+    const idmapped = prepareIdmappedMounts(spec, bundle);
+    undo.push(() => idmapped.close());
     const launched = launch({
       cloneFlags: plan.cloneFlags,
       join: plan.join,
@@ -103,7 +107,7 @@ export function create(store: Store, o: CreateOptions): StoredState {
       gidMappings: linux.gidMappings,
       stdio: o.stdio?.(spec) ?? [0, 1, 2],
       preserveFds: o.preserveFds ?? 0,
-      extraFds: { fifo: fifoFd },
+      extraFds: { fifo: fifoFd, ...idmapped.fds },
       beforeBootstrap: (stubPid) => {
         cg.join(stubPid);
         resetCPUAffinity(stubPid);
@@ -137,7 +141,9 @@ export function create(store: Store, o: CreateOptions): StoredState {
       fifoFd: launched.fds.fifo,
       cgroups: hierarchies.map((h) => ({ controllers: h.controllers, unified: h.unified, dir: cg.paths[hierarchyKey(h)] })),
       userns,
+      mountFds: idmapped.inChild(launched.fds),
     };
+    idmapped.close();
     sendJSON(launched.sock, MSG.INIT, init);
     for (;;) {
       const m = readMessage(launched.sock);

@@ -24,4 +24,6 @@ export interface InitConfig {
   cgroups: CgroupMountInfo[];
   // Host devices in a user namespace cannot be created, only bind-mounted.
   userns: boolean;
+  // Fds of detached id-mapped trees made by the runtime, by index into config.mounts.
+  mountFds?: Record<string, number>;
 }

@@ -8,6 +8,7 @@ import { MSG, readMessage, writeMessage, parseJSON } from '../process/protocol';
 import { SOCK_ENV } from '../process/launch';
 import type { InitConfig } from './config';
 import { finalizeRootfs, prepareRootfs, protectPaths } from './rootfs';
+import { applyRootPropagation } from './mounts';
 import { applyCapabilities, applyRlimits, dropBoundingSet, setUser } from './credentials';
 import { checkExecutable, closeExtraFds, enterCwd, enterCwdAsRoot, lookPath, prepareEnv, resetSignals } from './exec';
 import { requestRuntimeHooks, runContainerHooks } from './hooks';
@@ -48,6 +49,7 @@ function setup(cfg: InitConfig, sock: number): { file: string; args: string[]; e
     }
   }
   protectPaths(cfg);
+  applyRootPropagation(linux.rootfsPropagation);
   applyProcessAttributes(spec);
   applyExecLabels(proc);
 

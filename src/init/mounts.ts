@@ -1,5 +1,5 @@
 // Mounts the entries of config.json's `mounts` inside the rootfs, in order, every target
-// resolved with openat2(RESOLVE_IN_ROOT) and mounted through its /proc/self/fd path.
+// resolved with openat2(RESOLVE_IN_ROOT) and mounted through its fd, never through a path string.
 import { O_CLOEXEC, O_PATH } from '../linux/constants';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -7,25 +7,38 @@ import type { Mount } from '../oci';
 import { libc } from '../linux/libc';
 import * as C from '../linux/constants';
 import { fdPath, mkdirAllInRoot, openInRoot } from '../linux/inroot';
-import { ignoring } from '../linux/errors';
-import { isBind, lockedFlagsFromStatfs, parseMountOptions, type MountOptions } from './mountopts';
+import { ignoring, isErrno } from '../linux/errors';
+import {
+  isBind, lockedFlagsFromStatfs, parseMountOptions, remountRetryFlags, statfsMountFlags, type MountOptions,
+} from './mountopts';
+import { copyTree } from './copyup';
 import type { CgroupMountInfo } from './config';
 import { labelMountData } from './lsm';
 
 const PROPAGATION_FLAGS = C.MS_SHARED | C.MS_SLAVE | C.MS_PRIVATE | C.MS_UNBINDABLE;
+const PROC_SUPER_MAGIC = 0x9fa0;
+// Files under /proc that runc lets a mount cover: the ones lxcfs emulates.
+const PROC_ALLOWED = new Set([
+  '/proc/cpuinfo', '/proc/diskstats', '/proc/meminfo', '/proc/stat', '/proc/swaps', '/proc/uptime', '/proc/loadavg',
+  '/proc/slabinfo', '/proc/net/dev', '/proc/sys/kernel/ns_last_pid', '/proc/sys/crypto/fips_enabled',
+]);
 
 export interface MountContext {
   rootFd: number;
+  // The rootfs path, to name resolved targets relative to it.
+  rootfs: string;
   bundle: string;
   cgroups: CgroupMountInfo[];
   cgroupns: boolean;
   // linux.mountLabel, added as SELinux context= to the filesystems runc labels.
   mountLabel?: string;
+  // Detached (id-mapped) trees from the runtime, by mount index.
+  mountFds: Record<string, number>;
 }
 
-function withFd<T>(fd: number, f: (p: string) => T): T {
+function withFd<T>(fd: number, f: (p: string, fd: number) => T): T {
   try {
-    return f(fdPath(fd));
+    return f(fdPath(fd), fd);
   } finally {
     fs.closeSync(fd);
   }
@@ -42,49 +55,171 @@ export function remountBind(target: string, flags: number): void {
   libc().mount(null, target, null, C.MS_BIND | C.MS_REMOUNT | flags | keep, null);
 }
 
-function applyAfter(ctx: MountContext, dest: string, o: MountOptions, bind: boolean): void {
-  if (!o.propagation.length && !o.recAttrSet && !o.recAttrClr && !(bind && o.flags & ~(C.MS_BIND | C.MS_REC | C.MS_REMOUNT))) return;
-  // Reopen after mounting: the old fd still names the directory underneath the new mount.
-  withFd(openInRoot(ctx.rootFd, dest), (p) => {
-    const extra = o.flags & ~(C.MS_BIND | C.MS_REC | C.MS_REMOUNT | PROPAGATION_FLAGS);
-    if (bind && extra) remountBind(p, extra);
+// runc 1.2's bind remount: exactly the requested flags (so "bind,ro" of a nosuid source is not
+// nosuid, as with mount --bind -o ro); only if the kernel refuses because flags are locked (a user
+// namespace), again with the source's locked flags added.
+function remountRequested(p: string, o: MountOptions): void {
+  const base = C.MS_BIND | C.MS_REMOUNT;
+  const flags = o.flags & ~(C.MS_BIND | C.MS_REC | C.MS_REMOUNT);
+  try {
+    libc().mount(null, p, null, base | flags, null);
+  } catch (e) {
+    if (!isErrno(e, 'EPERM')) throw e;
+    // The new mount still has the source's flags: the first remount changed nothing.
+    const retry = remountRetryFlags({ ...o, flags }, statfsMountFlags(libc().statfsFlags(p)));
+    if (retry === undefined) throw e;
+    libc().mount(null, p, null, base | retry, null);
+  }
+}
+
+// Propagation changes and recursive attributes, on a fresh fd: the old one still names the
+// directory underneath the new mount.
+function applyAfter(ctx: MountContext, dest: string, o: MountOptions): void {
+  if (!o.propagation.length && !o.recAttrSet && !o.recAttrClr) return;
+  withFd(openInRoot(ctx.rootFd, dest), (p, fd) => {
     for (const prop of o.propagation) libc().mount(null, p, null, prop, null);
     if (o.recAttrSet || o.recAttrClr) {
-      const fd = fs.openSync(p, O_PATH | O_CLOEXEC);
-      try {
-        libc().mountSetattr(fd, '', C.AT_EMPTY_PATH | C.AT_RECURSIVE, BigInt(o.recAttrSet), BigInt(o.recAttrClr));
-      } finally {
-        fs.closeSync(fd);
-      }
+      libc().mountSetattr(fd, '', C.AT_EMPTY_PATH | C.AT_RECURSIVE, BigInt(o.recAttrSet), BigInt(o.recAttrClr));
     }
   });
 }
 
+// Where the target really is, relative to the root (symlinks on the way resolved inside it).
+function resolvedPath(ctx: MountContext, fd: number): string {
+  const real = fs.readlinkSync(fdPath(fd));
+  const rel = path.posix.relative(fs.realpathSync(ctx.rootfs), real);
+  return rel === '' ? '/' : `/${rel}`;
+}
 
+// runc's checkProcMount: nothing may be mounted inside /proc but a few lxcfs files, and /proc itself
+// takes only procfs (fresh, or a bind of one).
+function checkProcMount(ctx: MountContext, targetFd: number, type: string | undefined, bindSource?: string): void {
+  const where = resolvedPath(ctx, targetFd);
+  if (where === '/proc') {
+    if (type === 'proc' && bindSource === undefined) return;
+    if (bindSource !== undefined && fs.statfsSync(bindSource).type === PROC_SUPER_MAGIC) return;
+    throw new Error(`"${where}" cannot be mounted because it is not of type proc`);
+  }
+  if (where.startsWith('/proc/') && !PROC_ALLOWED.has(where)) throw new Error(`"${where}" cannot be mounted because it is inside /proc`);
+}
 
-export function mountEntry(ctx: MountContext, m: Mount): void {
+function mountBind(ctx: MountContext, dest: string, m: Mount, o: MountOptions, treeFd: number | undefined): void {
+  const l = libc();
+  const source = path.resolve(ctx.bundle, m.source ?? '');
+  let st: fs.Stats;
+  try {
+    st = treeFd === undefined ? fs.statSync(source) : fs.fstatSync(treeFd);
+  } catch (e) {
+    throw new Error(`bind source ${source}: ${(e as Error).message}`);
+  }
+  // "remount" changes the flags of what is already mounted there instead of binding anew, as in runc.
+  if (o.flags & C.MS_REMOUNT) {
+    withFd(openInRoot(ctx.rootFd, dest), (p) => remountRequested(p, o));
+    return applyAfter(ctx, dest, o);
+  }
+  withFd(mkdirAllInRoot(ctx.rootFd, dest, 0o755, !st.isDirectory()), (p, fd) => {
+    if (treeFd === undefined) {
+      checkProcMount(ctx, fd, m.type, source);
+      l.mount(source, p, null, C.MS_BIND | (o.flags & C.MS_REC), null);
+      return;
+    }
+    try {
+      checkProcMount(ctx, fd, m.type, fdPath(treeFd));
+      l.moveMount(treeFd, fd);
+    } finally {
+      fs.closeSync(treeFd);
+    }
+  });
+  if (o.flags & ~(C.MS_BIND | C.MS_REC) || o.cleared) withFd(openInRoot(ctx.rootFd, dest), (p) => remountRequested(p, o));
+  applyAfter(ctx, dest, o);
+}
+
+// Missing is fine (it is created); anything else that stops the resolution is an error.
+function tryOpen(ctx: MountContext, dest: string, flags: number): number | undefined {
+  try {
+    return openInRoot(ctx.rootFd, dest, flags);
+  } catch (e) {
+    if (isErrno(e, 'ENOENT')) return undefined;
+    throw e;
+  }
+}
+
+const octal = (mode: number) => (mode & 0o7777).toString(8).padStart(4, '0');
+
+function mountFilesystem(ctx: MountContext, dest: string, m: Mount, o: MountOptions): void {
+  const l = libc();
+  const tmpfs = m.type === 'tmpfs';
+  const data = [...o.data];
+  let flags = o.flags;
+  // runc mounts tmpfs and /dev read-write and makes them read-only at the end (finalizeMounts), so
+  // that tmpcopyup and the device nodes can still be written.
+  if (writableUntilFinal(m, dest)) flags &= ~C.MS_RDONLY;
+  if (m.type === 'proc' || m.type === 'sysfs') {
+    // A symlink here could send procfs or sysfs elsewhere in the rootfs (CVE-2019-19921).
+    const fd = tryOpen(ctx, dest, O_PATH | fs.constants.O_NOFOLLOW);
+    if (fd !== undefined && !withFd(fd, (_p, f) => fs.fstatSync(f).isDirectory())) {
+      throw new Error(`filesystem "${m.type}" must be mounted on ordinary directory`);
+    }
+  }
+  let lower: number | undefined;
+  try {
+    if (tmpfs) {
+      const fd = tryOpen(ctx, dest, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY);
+      // A tmpfs over a directory starts with its mode, as under runc 1.2 (an explicit mode= wins).
+      if (fd !== undefined) data.unshift(`mode=${octal(fs.fstatSync(fd).mode)}`);
+      if (fd !== undefined && o.tmpcopyup) lower = fd;
+      else if (fd !== undefined) fs.closeSync(fd);
+    }
+    const joined = labelMountData(data.join(','), ctx.mountLabel, m.type);
+    withFd(mkdirAllInRoot(ctx.rootFd, dest, 0o755), (p, fd) => {
+      checkProcMount(ctx, fd, m.type);
+      try {
+        l.mount(m.source ?? m.type ?? 'none', p, m.type ?? null, flags, joined || null);
+      } catch (e) {
+        const what = joined ? ` (data ${JSON.stringify(joined)})` : '';
+        throw new Error(`mount ${m.type ?? 'none'}${what}: ${(e as Error).message.replace(/^mount \S+: /, '')}`);
+      }
+    });
+    // The fd opened before the mount still names the directory underneath: copy it up.
+    if (lower !== undefined) withFd(openInRoot(ctx.rootFd, dest, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY), (_p, upper) => copyTree(lower!, upper));
+  } finally {
+    if (lower !== undefined) fs.closeSync(lower);
+  }
+  // rro waits for finalizeMounts as well, for the same reason.
+  applyAfter(ctx, dest, writableUntilFinal(m, dest) ? { ...o, recAttrSet: o.recAttrSet & ~C.MOUNT_ATTR.RDONLY } : o);
+}
+
+const writableUntilFinal = (m: Mount, dest: string) => m.type === 'tmpfs' || dest === '/dev';
+
+export function mountEntry(ctx: MountContext, m: Mount, index: number): void {
+  // Relative destinations are relative to the container's "/" (runtime-spec 1.2).
   const dest = path.posix.join('/', m.destination);
   const o = parseMountOptions(m.options);
+  if (isBind(o, m.type)) return mountBind(ctx, dest, m, o, ctx.mountFds[String(index)]);
   if (m.type === 'cgroup') return mountCgroup(ctx, dest, o);
-  const bind = isBind(o) || m.type === 'bind';
-  if (bind) {
-    const source = path.resolve(ctx.bundle, m.source ?? '');
-    let st: fs.Stats;
-    try {
-      st = fs.statSync(source);
-    } catch (e) {
-      throw new Error(`mounts: bind source ${source} for ${m.destination}: ${(e as Error).message}`);
+  mountFilesystem(ctx, dest, m, o);
+}
+
+// After the pivot: tmpfs mounts and /dev asked to be read-only become so now (see mountFilesystem).
+export function finalizeMounts(mounts: Mount[] = []): void {
+  const rootFd = fs.openSync('/', O_PATH | fs.constants.O_DIRECTORY | O_CLOEXEC);
+  try {
+    for (const m of mounts) {
+      const dest = path.posix.join('/', m.destination);
+      const o = parseMountOptions(m.options);
+      if (!writableUntilFinal(m, dest) || isBind(o, m.type)) continue;
+      if (o.flags & C.MS_RDONLY) {
+        withFd(openInRoot(rootFd, dest), (p) => remountBind(p, C.MS_RDONLY | (o.flags & ~(C.MS_BIND | C.MS_REC | C.MS_REMOUNT))));
+      }
+      if (o.recAttrSet & C.MOUNT_ATTR.RDONLY) {
+        withFd(openInRoot(rootFd, dest), (_p, fd) =>
+          libc().mountSetattr(fd, '', C.AT_EMPTY_PATH | C.AT_RECURSIVE, BigInt(C.MOUNT_ATTR.RDONLY), 0n),
+        );
+      }
     }
-    const fd = mkdirAllInRoot(ctx.rootFd, dest, 0o755, !st.isDirectory());
-    withFd(fd, (p) => libc().mount(source, p, null, C.MS_BIND | (o.flags & C.MS_REC), null));
-    applyAfter(ctx, dest, o, true);
-    return;
+  } finally {
+    fs.closeSync(rootFd);
   }
-  const fd = mkdirAllInRoot(ctx.rootFd, dest, 0o755);
-  const flags = o.flags & ~PROPAGATION_FLAGS;
-  const data = labelMountData(o.data.join(','), ctx.mountLabel, m.type);
-  withFd(fd, (p) => libc().mount(m.source ?? m.type ?? 'none', p, m.type ?? null, flags, data || null));
-  applyAfter(ctx, dest, { ...o, flags: 0 }, false);
 }
 
 const subdirName = (c: CgroupMountInfo) => c.controllers.map((x) => x.replace(/^name=/, '')).join(',');
@@ -124,4 +259,27 @@ function mountCgroup(ctx: MountContext, dest: string, o: MountOptions): void {
       }
     }
   }
+}
+
+const ROOT_PROPAGATION: Record<string, number> = {
+  shared: C.MS_SHARED, rshared: C.MS_SHARED | C.MS_REC, slave: C.MS_SLAVE, rslave: C.MS_SLAVE | C.MS_REC,
+  private: C.MS_PRIVATE, rprivate: C.MS_PRIVATE | C.MS_REC, unbindable: C.MS_UNBINDABLE, runbindable: C.MS_UNBINDABLE | C.MS_REC,
+};
+
+// linux.rootfsPropagation (default rslave), in two steps as runc 1.3 applies it: `before` goes on the
+// old root before the rootfs is bound, `after` (0: nothing) on the new root once the filesystem is
+// complete. The rootfs's parent is made private for pivot_root, which would undo "shared"; and an
+// unbindable old root would refuse the rootfs bind itself, so it stays rslave until the end (where
+// runbindable no longer stops the read-only-path binds either).
+export function rootPropagation(value: string | undefined): { before: number; after: number } {
+  if (value === undefined || value === '') return { before: C.MS_SLAVE | C.MS_REC, after: 0 };
+  const prop = ROOT_PROPAGATION[value];
+  if (prop === undefined) throw new Error(`linux.rootfsPropagation: unknown value ${JSON.stringify(value)}`);
+  if (prop & C.MS_UNBINDABLE) return { before: C.MS_SLAVE | C.MS_REC, after: prop };
+  return { before: prop, after: prop & C.MS_SHARED ? prop : 0 };
+}
+
+export function applyRootPropagation(value: string | undefined): void {
+  const { after } = rootPropagation(value);
+  if (after) libc().mount(null, '/', null, after, null);
 }

@@ -6,17 +6,11 @@ import * as path from 'node:path';
 import { libc } from '../linux/libc';
 import * as C from '../linux/constants';
 import { fdPath, mkdirAllInRoot, openInRoot } from '../linux/inroot';
-import { parseMountOptions } from './mountopts';
-import { mountEntry, remountBind } from './mounts';
+import { finalizeMounts, mountEntry, remountBind, rootPropagation } from './mounts';
 import { createDevSymlinks, createDevices } from './devices';
 import { moveRoot, pivotRoot } from './pivot';
 import type { InitConfig } from './config';
 import { labelMountData } from './lsm';
-
-const PROPAGATION: Record<string, number> = {
-  shared: C.MS_SHARED, rshared: C.MS_SHARED | C.MS_REC, slave: C.MS_SLAVE, rslave: C.MS_SLAVE | C.MS_REC,
-  private: C.MS_PRIVATE, rprivate: C.MS_PRIVATE | C.MS_REC, unbindable: C.MS_UNBINDABLE, runbindable: C.MS_UNBINDABLE | C.MS_REC,
-};
 
 // The mount that contains p, from /proc/self/mountinfo: [mountpoint, optional fields].
 function parentMount(p: string): { mountpoint: string; shared: boolean } {
@@ -38,9 +32,7 @@ function parentMount(p: string): { mountpoint: string; shared: boolean } {
 export function prepareRootfs(cfg: InitConfig, beforePivot?: () => void): void {
   const l = libc();
   const linux = cfg.config.linux ?? {};
-  const prop = linux.rootfsPropagation ? PROPAGATION[linux.rootfsPropagation] : C.MS_SLAVE | C.MS_REC;
-  if (prop === undefined) throw new Error(`linux.rootfsPropagation: unknown value ${JSON.stringify(linux.rootfsPropagation)}`);
-  l.mount(null, '/', null, prop, null);
+  l.mount(null, '/', null, rootPropagation(linux.rootfsPropagation).before, null);
 
   // pivot_root refuses a new root whose parent mount is shared.
   const parent = parentMount(cfg.rootfs);
@@ -50,10 +42,10 @@ export function prepareRootfs(cfg: InitConfig, beforePivot?: () => void): void {
   const rootFd = fs.openSync(cfg.rootfs, O_PATH | fs.constants.O_DIRECTORY | O_CLOEXEC);
   try {
     const cgroupns = (linux.namespaces ?? []).some((n) => n.type === 'cgroup');
-    const ctx = { rootFd, bundle: cfg.bundle, cgroups: cfg.cgroups, cgroupns, mountLabel: linux.mountLabel };
+    const ctx = { rootFd, rootfs: cfg.rootfs, bundle: cfg.bundle, cgroups: cfg.cgroups, cgroupns, mountLabel: linux.mountLabel, mountFds: cfg.mountFds ?? {} };
     for (const [i, m] of (cfg.config.mounts ?? []).entries()) {
       try {
-        mountEntry(ctx, m);
+        mountEntry(ctx, m, i);
       } catch (e) {
         throw new Error(`mounts[${i}] (${m.destination}): ${(e as Error).message}`);
       }
@@ -77,10 +69,9 @@ export function prepareRootfs(cfg: InitConfig, beforePivot?: () => void): void {
   else pivotRoot(cfg.rootfs);
 }
 
-// After the pivot: a read-only /dev (when asked) and a read-only root.
+// After the pivot: read-only tmpfs mounts and /dev (when asked) and a read-only root.
 export function finalizeRootfs(cfg: InitConfig): void {
-  const devMount = (cfg.config.mounts ?? []).find((m) => path.posix.join('/', m.destination) === '/dev');
-  if (devMount && parseMountOptions(devMount.options).flags & C.MS_RDONLY) remountBind('/dev', C.MS_RDONLY);
+  finalizeMounts(cfg.config.mounts);
   if (cfg.config.root?.readonly) remountBind('/', C.MS_RDONLY);
 }
 

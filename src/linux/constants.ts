@@ -170,3 +170,21 @@ export const MPOL_FLAG = {
   MPOL_F_RELATIVE_NODES: 1 << 14,
   MPOL_F_STATIC_NODES: 1 << 15,
 } as const;
+// Mounts: the parts of the new mount API and statfs that config.json `mounts` needs.
+export const MS_I_VERSION = 1 << 23;
+export const ST_SYNCHRONOUS = 16;
+export const ST_MANDLOCK = 64;
+export const ST_NOSYMFOLLOW = 0x2000;
+// MOUNT_ATTR_* for mount_setattr(2); ATIME is the MOUNT_ATTR__ATIME mask of the atime enum.
+export const MOUNT_ATTR = {
+  RDONLY: 0x1, NOSUID: 0x2, NODEV: 0x4, NOEXEC: 0x8, ATIME: 0x70, RELATIME: 0, NOATIME: 0x10, STRICTATIME: 0x20,
+  NODIRATIME: 0x80, IDMAP: 0x100000, NOSYMFOLLOW: 0x200000,
+} as const;
+export const MOVE_MOUNT_F_EMPTY_PATH = 0x4;
+export const MOVE_MOUNT_T_EMPTY_PATH = 0x40;
+export const FSOPEN_CLOEXEC = 1;
+export const FSCONFIG_SET_FLAG = 0;
+export const RESOLVE_NO_SYMLINKS = 0x04;
+export const RESOLVE_BENEATH = 0x08;
+export const AT_SYMLINK_NOFOLLOW = 0x100;
+export const SYS_MOUNT = { move_mount: 429, fsopen: 430, fsconfig: 431 } as const;

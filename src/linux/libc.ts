@@ -2,7 +2,9 @@
 // Unit tests replace the whole object with setLibc(); nothing else in src/ calls koffi directly.
 import { koffi, type KoffiFn } from './native';
 import { SysError } from './errors';
-import { SCHED_ATTR_SIZE, SYS, SYS_ATTR } from './constants';
+import {
+  FSCONFIG_SET_FLAG, FSOPEN_CLOEXEC, MOVE_MOUNT_F_EMPTY_PATH, MOVE_MOUNT_T_EMPTY_PATH, SCHED_ATTR_SIZE, SYS, SYS_ATTR, SYS_MOUNT,
+} from './constants';
 
 /** struct sched_attr without the utilisation clamps (the spec has no fields for them). */
 export interface SchedAttr {
@@ -42,7 +44,7 @@ export interface Libc {
   flock(fd: number, op: number): void;
   closeRange(first: number, last: number, flags: number): void;
   openTree(dirfd: number, path: string, flags: number): number;
-  mountSetattr(dirfd: number, path: string, flags: number, attrSet: bigint, attrClr: bigint): void;
+  mountSetattr(dirfd: number, path: string, flags: number, attrSet: bigint, attrClr: bigint, usernsFd?: number): void;
   openat2(dirfd: number, path: string, flags: number, mode: number, resolve: number): number;
   execve(file: string, argv: string[], envp: string[]): never;
   waitpid(pid: number, flags: number): { pid: number; status: number };
@@ -66,6 +68,19 @@ export interface Libc {
   setMempolicy(mode: number, nodes: BigUint64Array, maxnode: number): void;
   // Access check with the effective ids and capabilities (AT_EACCESS), as execve will do it.
   eaccess(path: string, mode: number): void;
+  // Mounts by fd: the new mount API and the *at calls that copy a tree without following symlinks.
+  moveMount(fromFd: number, toFd: number): void;
+  fsopen(fstype: string): number;
+  fsconfigSetFlag(fd: number, key: string): void;
+  getdents(dirfd: number): { name: string; type: number }[];
+  mkdirat(dirfd: number, name: string, mode: number): void;
+  mknodat(dirfd: number, name: string, mode: number, dev: number): void;
+  symlinkat(target: string, dirfd: number, name: string): void;
+  readlinkat(dirfd: number, name: string): string;
+  fchownat(dirfd: number, name: string, uid: number, gid: number, flags: number): void;
+  fchmodat(dirfd: number, name: string, mode: number): void;
+  // Times in nanoseconds since the epoch; name null means dirfd itself.
+  utimensat(dirfd: number, name: string | null, atimeNs: bigint, mtimeNs: bigint, flags: number): void;
 }
 
 let current: Libc | undefined;
@@ -117,6 +132,15 @@ function bind(): Libc {
   const send = f('long send(int fd, const void *buf, size_t len, int flags)');
   const recv = f('long recv(int fd, void *buf, size_t len, int flags)');
   const faccessat = f('int faccessat(int dirfd, const char *path, int mode, int flags)');
+  const getdents64 = f('long getdents64(int fd, _Out_ uint8_t *buf, size_t n)');
+  const mkdirat = f('int mkdirat(int dirfd, const char *path, uint32_t mode)');
+  const mknodat = f('int mknodat(int dirfd, const char *path, uint32_t mode, uint64_t dev)');
+  const symlinkat = f('int symlinkat(const char *target, int dirfd, const char *path)');
+  const readlinkat = f('long readlinkat(int dirfd, const char *path, _Out_ uint8_t *buf, size_t n)');
+  const fchownat = f('int fchownat(int dirfd, const char *path, uint32_t uid, uint32_t gid, int flags)');
+  const fchmodat = f('int fchmodat(int dirfd, const char *path, uint32_t mode, int flags)');
+  const utimensat = f('int utimensat(int dirfd, const char *path, const int64_t *times, int flags)');
+  const futimens = f('int futimens(int fd, const int64_t *times)');
   const enc = (s: string) => Buffer.byteLength(s);
   return {
     mount: (src, tgt, type, flags, data) => void check('mount', mount(src, tgt, type, flags, data), tgt),
@@ -168,9 +192,9 @@ function bind(): Libc {
     closeRange: (first, last, flags) =>
       void check('close_range', syscall(SYS.close_range, 'uint', first, 'uint', last, 'uint', flags)),
     openTree: (dirfd, p, flags) => check('open_tree', syscall(SYS.open_tree, 'int', dirfd, 'str', p, 'uint', flags), p),
-    mountSetattr: (dirfd, p, flags, set, clr) => {
+    mountSetattr: (dirfd, p, flags, set, clr, usernsFd = 0) => {
       // struct mount_attr { u64 attr_set, attr_clr, propagation, userns_fd; }
-      const attr = new BigUint64Array([set, clr, 0n, 0n]);
+      const attr = new BigUint64Array([set, clr, 0n, BigInt(usernsFd)]);
       check('mount_setattr', syscall(SYS.mount_setattr, 'int', dirfd, 'str', p, 'uint', flags, 'uint64_t *', attr, 'size_t', 32));
     },
     openat2: (dirfd, p, flags, mode, resolve) => {
@@ -232,5 +256,44 @@ function bind(): Libc {
     setMempolicy: (mode, nodes, maxnode) =>
       void check('set_mempolicy', syscall(SYS_ATTR.set_mempolicy, 'int', mode, 'uint64_t *', nodes.length ? nodes : null, 'ulong', maxnode)),
     eaccess: (p, mode) => void check('eaccess', faccessat(-100 /* AT_FDCWD */, p, mode, 0x200 /* AT_EACCESS */), p),
+    moveMount: (from, to) =>
+      void check('move_mount', syscall(SYS_MOUNT.move_mount, 'int', from, 'str', '', 'int', to, 'str', '', 'uint', MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH)),
+    fsopen: (type) => check('fsopen', syscall(SYS_MOUNT.fsopen, 'str', type, 'uint', FSOPEN_CLOEXEC), type),
+    fsconfigSetFlag: (fd, key) =>
+      void check('fsconfig', syscall(SYS_MOUNT.fsconfig, 'int', fd, 'uint', FSCONFIG_SET_FLAG, 'str', key, 'void *', null, 'int', 0), key),
+    getdents: (dirfd) => {
+      // struct linux_dirent64 { u64 d_ino; s64 d_off; u16 d_reclen; u8 d_type; char d_name[]; }
+      const out: { name: string; type: number }[] = [];
+      const buf = Buffer.alloc(32768);
+      for (;;) {
+        const n = check('getdents64', getdents64(dirfd, buf, buf.length));
+        if (n === 0) return out;
+        for (let off = 0; off < n; ) {
+          const reclen = buf.readUInt16LE(off + 16);
+          const end = buf.indexOf(0, off + 19);
+          const name = buf.toString('utf8', off + 19, end);
+          if (name !== '.' && name !== '..') out.push({ name, type: buf[off + 18] });
+          off += reclen;
+        }
+      }
+    },
+    mkdirat: (dirfd, name, mode) => void check('mkdirat', mkdirat(dirfd, name, mode), name),
+    mknodat: (dirfd, name, mode, dev) => void check('mknodat', mknodat(dirfd, name, mode, dev), name),
+    symlinkat: (target, dirfd, name) => void check('symlinkat', symlinkat(target, dirfd, name), name),
+    readlinkat: (dirfd, name) => {
+      const buf = Buffer.alloc(4097);
+      const n = check('readlinkat', readlinkat(dirfd, name, buf, buf.length), name);
+      if (n >= buf.length) throw new SysError('readlinkat', 36 /* ENAMETOOLONG */, name);
+      return buf.toString('utf8', 0, n);
+    },
+    fchownat: (dirfd, name, uid, gid, flags) => void check('fchownat', fchownat(dirfd, name, uid, gid, flags), name),
+    fchmodat: (dirfd, name, mode) => void check('fchmodat', fchmodat(dirfd, name, mode, 0), name),
+    utimensat: (dirfd, name, atime, mtime, flags) => {
+      const ns = 1_000_000_000n;
+      const times = new BigInt64Array([atime / ns, atime % ns, mtime / ns, mtime % ns]);
+      // glibc's utimensat refuses a NULL path; futimens is the fd form.
+      if (name === null) check('futimens', futimens(dirfd, times));
+      else check('utimensat', utimensat(dirfd, name, times, flags), name);
+    },
   };
 }

@@ -33,7 +33,7 @@ export interface Launched {
   fds: Record<string, number>;
 }
 
-const mapText = (m: LinuxIDMapping[] = []) => m.map((x) => `${x.containerID} ${x.hostID} ${x.size}\n`).join('');
+export const mapText = (m: LinuxIDMapping[] = []) => m.map((x) => `${x.containerID} ${x.hostID} ${x.size}\n`).join('');
 
 export function launch(o: LaunchOptions): Launched {
   const l = libc();

@@ -21,6 +21,8 @@ export const ATTR = {
   EXE_FD: 3,
   TIMENS_OFFSETS: 4,
   ARGV: 5,
+  // Empty: create the namespaces, report the stub's own pid, and wait for EOF instead of exec'ing.
+  HOLD: 6,
 } as const;
 
 export interface Message {

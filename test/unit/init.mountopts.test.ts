@@ -1,7 +1,9 @@
 // Tests for parseMountOptions/lockedFlagsFromStatfs (src/init/mountopts.ts): runc's mount option table,
 // checked against the kernel's documented numeric values rather than the module's own constants.
 import { describe, expect, it } from 'vitest';
-import { isBind, lockedFlagsFromStatfs, parseMountOptions } from '../../src/init/mountopts';
+import {
+  isBind, isKeyValue, isWellKnownDataFlag, lockedFlagsFromStatfs, parseMountOptions, remountRetryFlags, statfsMountFlags,
+} from '../../src/init/mountopts';
 import * as C from '../../src/linux/constants';
 
 // <linux/mount.h> / <sys/mount.h> values, written out so a wrong constant in src/ cannot hide itself.
@@ -31,7 +33,7 @@ describe('the constants module agrees with the kernel', () => {
 
 describe('parseMountOptions: plain flags', () => {
   it('returns an empty result for no options', () => {
-    const empty = { flags: 0, propagation: [], recAttrSet: 0, recAttrClr: 0, data: [], extensions: [] };
+    const empty = { flags: 0, cleared: 0, propagation: [], recAttrSet: 0, recAttrClr: 0, data: [], tmpcopyup: false };
     expect(parseMountOptions()).toEqual(empty);
     expect(parseMountOptions([])).toEqual(empty);
   });
@@ -76,17 +78,28 @@ describe('parseMountOptions: plain flags', () => {
     expect(flags('rbind', 'bind')).toBe(MS.BIND | MS.REC);
   });
 
-  it('isBind is true for bind and rbind only', () => {
+  it('isBind is true for bind and rbind, and for type "bind" whatever the options', () => {
     expect(isBind(parseMountOptions(['bind']))).toBe(true);
     expect(isBind(parseMountOptions(['rbind']))).toBe(true);
     expect(isBind(parseMountOptions(['ro', 'rprivate', 'remount']))).toBe(false);
+    expect(isBind(parseMountOptions(['ro']), 'bind')).toBe(true);
+    expect(isBind(parseMountOptions([]), 'tmpfs')).toBe(false);
   });
 
-  // Regression (was a bug): runc's table maps "acl" to MS_POSIXACL and "noacl" to clearing it; parseMountOptions lacks
-  // both, so "acl" ends up as filesystem data, which e.g. tmpfs rejects ("Unknown parameter 'acl'").
-  it('maps acl/noacl to MS_POSIXACL like runc', () => {
-    expect(parseMountOptions(['acl'])).toMatchObject({ flags: MS.POSIXACL, data: [] });
-    expect(parseMountOptions(['acl', 'noacl'])).toMatchObject({ flags: 0, data: [] });
+  // runc 1.1 mapped "acl"/"noacl" to MS_POSIXACL, which the kernel ignores on mount(2) since 5.8; runc 1.2
+  // dropped the mapping (runc#3738, PR #3739) so they reach the filesystem (ext4 takes them; tmpfs refuses).
+  it('passes acl/noacl to the filesystem as data, like runc 1.2+', () => {
+    expect(parseMountOptions(['acl'])).toMatchObject({ flags: 0, data: ['acl'] });
+    expect(parseMountOptions(['acl', 'noacl'])).toMatchObject({ flags: 0, data: ['acl', 'noacl'] });
+    expect(flags('acl') & MS.POSIXACL).toBe(0);
+  });
+
+  // runc's ClearedFlags: a bind mount is remounted when an option cleared a flag, even if none is set.
+  it('records flags that an option cleared, and forgets them when a later option sets them again', () => {
+    expect(parseMountOptions(['suid', 'dev'])).toMatchObject({ flags: 0, cleared: MS.NOSUID | MS.NODEV });
+    expect(parseMountOptions(['rw', 'ro'])).toMatchObject({ flags: MS.RDONLY, cleared: 0 });
+    expect(parseMountOptions(['ro', 'rw'])).toMatchObject({ flags: 0, cleared: MS.RDONLY });
+    expect(parseMountOptions(['nosuid'])).toMatchObject({ cleared: 0 });
   });
 });
 
@@ -144,10 +157,10 @@ describe('parseMountOptions: recursive (mount_setattr) options', () => {
     expect(rec('rnoatime', 'rnodiratime')).toEqual([ATTR.NOATIME | ATTR.NODIRATIME, ATTR.ATIME_MASK]);
   });
 
-  it('makes the later of rro/rrw win', () => {
+  it('makes the later of rro/rrw win, as runc does (the earlier bit leaves the other set)', () => {
     expect(rec('rro', 'rrw')).toEqual([0, ATTR.RDONLY]);
-    // Both bits present: the kernel applies clear then set, so the result is read-only as written.
-    expect(rec('rrw', 'rro')).toEqual([ATTR.RDONLY, ATTR.RDONLY]);
+    expect(rec('rrw', 'rro')).toEqual([ATTR.RDONLY, 0]);
+    expect(rec('rnosuid', 'rsuid', 'rnosuid')).toEqual([ATTR.NOSUID, 0]);
   });
 
   it('combines the usual hardened set', () => {
@@ -162,16 +175,22 @@ describe('parseMountOptions: recursive (mount_setattr) options', () => {
 });
 
 describe('parseMountOptions: extensions and data', () => {
-  it('collects tmpcopyup, idmap and ridmap as extensions in order', () => {
-    const o = parseMountOptions(['ridmap', 'tmpcopyup', 'idmap']);
-    expect(o.extensions).toEqual(['ridmap', 'tmpcopyup', 'idmap']);
-    expect(o.data).toEqual([]);
-    expect(o.flags).toBe(0);
+  it('recognises tmpcopyup, idmap and ridmap without turning them into flags or data', () => {
+    const o = parseMountOptions(['tmpcopyup', 'idmap']);
+    expect(o).toMatchObject({ tmpcopyup: true, idmap: { recursive: false }, data: [], flags: 0 });
+    expect(parseMountOptions(['ridmap']).idmap).toEqual({ recursive: true });
+    expect(parseMountOptions(['nosuid']).idmap).toBeUndefined();
+    expect(parseMountOptions(['nosuid']).tmpcopyup).toBe(false);
   });
 
-  it('passes unknown options through as data, in order, between known ones', () => {
-    const o = parseMountOptions(['nosuid', 'mode=755', 'ro', 'size=65536k', 'strictatime', 'uid=0', 'newinstance']);
-    expect(o.data).toEqual(['mode=755', 'size=65536k', 'uid=0', 'newinstance']);
+  it('lets the later of idmap/ridmap win, as runc does', () => {
+    expect(parseMountOptions(['ridmap', 'idmap']).idmap).toEqual({ recursive: false });
+    expect(parseMountOptions(['idmap', 'ridmap']).idmap).toEqual({ recursive: true });
+  });
+
+  it('keeps options in none of the tables as data, in order, between known ones', () => {
+    const o = parseMountOptions(['nosuid', 'mode=755', 'ro', 'size=65536k', 'strictatime', 'uid=0', 'newinstance', 'bogus']);
+    expect(o.data).toEqual(['mode=755', 'size=65536k', 'uid=0', 'newinstance', 'bogus']);
     expect(o.flags).toBe(MS.NOSUID | MS.RDONLY | MS.STRICTATIME);
   });
 
@@ -188,6 +207,46 @@ describe('parseMountOptions: extensions and data', () => {
     const o = parseMountOptions(['constructor', 'toString', '__proto__']);
     expect(o.flags).toBe(0);
     expect(o.data).toEqual(['constructor', 'toString', '__proto__']);
+  });
+});
+
+describe('data classification helpers', () => {
+  it('treats key=value options as data whatever the key', () => {
+    for (const opt of ['mode=755', 'size=65536k', 'ptmxmode=0666', 'gid=5', 'context="system_u:object_r:x:s0"', 'lowerdir=/a:/b']) {
+      expect(isKeyValue(opt), opt).toBe(true);
+    }
+    expect(isKeyValue('newinstance')).toBe(false);
+  });
+
+  it('knows the common flag-like filesystem words, and not made-up ones or runc table entries', () => {
+    for (const w of ['newinstance', 'acl', 'noacl', 'user_xattr', 'nsdelegate', 'userxattr', 'inode64']) expect(isWellKnownDataFlag(w), w).toBe(true);
+    for (const w of ['bogus', 'ro', 'bind', 'tmpcopyup', 'idmap', 'auto', 'noauto', '_netdev', 'x-systemd.automount', 'constructor']) {
+      expect(isWellKnownDataFlag(w), w).toBe(false);
+    }
+  });
+});
+
+describe('statfsMountFlags and remountRetryFlags (runc 1.2 bind remount)', () => {
+  it('reads the per-mount flags back, and strictatime when neither noatime nor relatime is set', () => {
+    expect(statfsMountFlags(ST.RDONLY | ST.NOSUID | ST.RELATIME)).toBe(MS.RDONLY | MS.NOSUID | MS.RELATIME);
+    expect(statfsMountFlags(ST.NOATIME | ST.NODEV)).toBe(MS.NOATIME | MS.NODEV);
+    expect(statfsMountFlags(0)).toBe(MS.STRICTATIME);
+    expect(statfsMountFlags(ST.SYNCHRONOUS | ST.MANDLOCK | ST.NOSYMFOLLOW | ST.RELATIME)).toBe(MS.SYNCHRONOUS | MS.MANDLOCK | MS.NOSYMFOLLOW | MS.RELATIME);
+  });
+
+  it('retries with the locked source flags added to the requested ones', () => {
+    const src = MS.NOSUID | MS.NODEV | MS.RELATIME;
+    expect(remountRetryFlags(parseMountOptions(['bind', 'ro']), src)).toBe(MS.BIND | MS.RDONLY | MS.NOSUID | MS.NODEV | MS.RELATIME);
+  });
+
+  it('gives up when a cleared flag is locked on the source', () => {
+    expect(remountRetryFlags(parseMountOptions(['bind', 'suid']), MS.NOSUID | MS.RELATIME)).toBeUndefined();
+    expect(remountRetryFlags(parseMountOptions(['bind', 'rw']), MS.RDONLY | MS.RELATIME)).toBeUndefined();
+  });
+
+  it('gives up when another atime setting is asked than the locked one', () => {
+    expect(remountRetryFlags(parseMountOptions(['bind', 'noatime']), MS.RELATIME)).toBeUndefined();
+    expect(remountRetryFlags(parseMountOptions(['bind', 'relatime']), MS.RELATIME)).toBe(MS.BIND | MS.RELATIME);
   });
 });
 
