@@ -17,6 +17,7 @@ import { closePlan, planNamespaces, type NamespacePlan } from './namespaces';
 import { FIFO, Store, procStartTime, type StoredState } from './state';
 import { writePidFile } from './pidfile';
 import { checkSysctls } from './sysctl';
+import { procfsWrite } from '../linux/procfs';
 
 export interface CreateOptions {
   id: string;
@@ -102,7 +103,7 @@ export function create(store: Store, o: CreateOptions): StoredState {
       beforeBootstrap: (stubPid) => {
         cg.join(stubPid);
         const adj = spec.process?.oomScoreAdj;
-        if (adj !== undefined) fs.writeFileSync(`/proc/${stubPid}/oom_score_adj`, String(adj));
+        if (adj !== undefined) procfsWrite(`${stubPid}/oom_score_adj`, String(adj));
       },
     });
     pid = launched.pid;

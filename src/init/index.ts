@@ -1,6 +1,5 @@
 // `ocirun init`: the JS half of container start, running inside namespaces the stub prepared.
 // Owns the order of the container's set-up, the READY/exec-fifo handshake and the final execve.
-import { O_CLOEXEC } from '../linux/constants';
 import * as fs from 'node:fs';
 import { libc } from '../linux/libc';
 import * as C from '../linux/constants';
@@ -8,8 +7,9 @@ import { MSG, readMessage, writeMessage, parseJSON } from '../process/protocol';
 import { SOCK_ENV } from '../process/launch';
 import type { InitConfig } from './config';
 import { finalizeRootfs, prepareRootfs, protectPaths } from './rootfs';
-import { applyCapabilities, applyRlimits, dropBoundingSet, setUser } from './credentials';
+import { applyCapabilities, applyRlimits, dropBoundingSet, primeLastCap, setUser } from './credentials';
 import { checkExecutable, closeExtraFds, enterCwd, lookPath, resetSignals, withHome } from './exec';
+import { procfsClose, procfsHandle, procfsReopen, procfsWrite } from '../linux/procfs';
 
 function setup(cfg: InitConfig, sock: number): { file: string; args: string[]; env: string[] } {
   const l = libc();
@@ -29,13 +29,16 @@ function setup(cfg: InitConfig, sock: number): { file: string; args: string[]; e
     }
   }
   if (!ns.has('mount')) throw new Error('linux.namespaces: a mount namespace is required');
+  // Before the pivot: afterwards /proc is the container's, which its config or image may have faked.
+  procfsHandle();
+  primeLastCap();
   prepareRootfs(cfg);
   finalizeRootfs(cfg);
   if (ns.has('uts') && spec.hostname !== undefined) l.sethostname(spec.hostname);
   if (ns.has('uts') && spec.domainname !== undefined) l.setdomainname(spec.domainname);
   for (const [key, value] of Object.entries(linux.sysctl ?? {})) {
     try {
-      fs.writeFileSync(`/proc/sys/${key.replace(/\./g, '/')}`, value);
+      procfsWrite(`sys/${key.replace(/\./g, '/')}`, value);
     } catch (e) {
       throw new Error(`linux.sysctl ${key}: ${(e as Error).message}`);
     }
@@ -71,9 +74,10 @@ export function initMain(): void {
     writeMessage(sock, MSG.READY);
     fs.closeSync(sock);
     // Blocks until `start` opens the other end; the fifo fd is an O_PATH handle from the parent.
-    const fifo = fs.openSync(`/proc/self/fd/${cfg.fifoFd}`, fs.constants.O_WRONLY | O_CLOEXEC);
+    const fifo = procfsReopen(cfg.fifoFd, fs.constants.O_WRONLY);
     fs.writeSync(fifo, '0');
     fs.closeSync(fifo);
+    procfsClose();
     resetSignals();
     libc().execve(file, args, env);
   } catch (e) {

@@ -10,6 +10,7 @@ import { fdPath, mkdirAllInRoot, openInRoot } from '../linux/inroot';
 import { ignoring } from '../linux/errors';
 import { isBind, lockedFlagsFromStatfs, parseMountOptions, type MountOptions } from './mountopts';
 import type { CgroupMountInfo } from './config';
+import { checkDestination, checkResolved, needsPlainDirectory, openPlainDirectory } from './mountcheck';
 
 const PROPAGATION_FLAGS = C.MS_SHARED | C.MS_SLAVE | C.MS_PRIVATE | C.MS_UNBINDABLE;
 
@@ -62,6 +63,7 @@ function applyAfter(ctx: MountContext, dest: string, o: MountOptions, bind: bool
 export function mountEntry(ctx: MountContext, m: Mount): void {
   const dest = path.posix.join('/', m.destination);
   const o = parseMountOptions(m.options);
+  checkDestination(ctx.bundle, dest, m);
   if (m.type === 'cgroup') return mountCgroup(ctx, dest, o);
   const bind = isBind(o) || m.type === 'bind';
   if (bind) {
@@ -72,12 +74,13 @@ export function mountEntry(ctx: MountContext, m: Mount): void {
     } catch (e) {
       throw new Error(`mounts: bind source ${source} for ${m.destination}: ${(e as Error).message}`);
     }
-    const fd = mkdirAllInRoot(ctx.rootFd, dest, 0o755, !st.isDirectory());
+    const fd = checkResolved(ctx.rootFd, ctx.bundle, mkdirAllInRoot(ctx.rootFd, dest, 0o755, !st.isDirectory()), m);
     withFd(fd, (p) => libc().mount(source, p, null, C.MS_BIND | (o.flags & C.MS_REC), null));
     applyAfter(ctx, dest, o, true);
     return;
   }
-  const fd = mkdirAllInRoot(ctx.rootFd, dest, 0o755);
+  const target = needsPlainDirectory(m) ? openPlainDirectory(ctx.rootFd, dest, m.type!) : mkdirAllInRoot(ctx.rootFd, dest, 0o755);
+  const fd = checkResolved(ctx.rootFd, ctx.bundle, target, m);
   const flags = o.flags & ~PROPAGATION_FLAGS;
   withFd(fd, (p) => libc().mount(m.source ?? m.type ?? 'none', p, m.type ?? null, flags, o.data.join(',') || null));
   applyAfter(ctx, dest, { ...o, flags: 0 }, false);

@@ -48,6 +48,11 @@ export const SYS = {
   prlimit64: 302,
   statfs: 137,
   keyctl: 250,
+  fstatfs: 138,
+  move_mount: 429,
+  fsopen: 430,
+  fsconfig: 431,
+  fsmount: 432,
 } as const;
 
 export const OPEN_TREE_CLONE = 1;
@@ -108,3 +113,25 @@ export const ST_RELATIME = 4096;
 // Node's fs.constants carries neither; libuv adds O_CLOEXEC to every open by itself anyway.
 export const O_PATH = 0o10000000;
 export const O_CLOEXEC = 0o2000000;
+
+// The new mount API (fsopen/fsconfig/fsmount, move_mount), for mounts made from and onto fds only.
+export const FSOPEN_CLOEXEC = 1;
+export const FSCONFIG_SET_FLAG = 0;
+export const FSCONFIG_SET_STRING = 1;
+export const FSCONFIG_CMD_CREATE = 6;
+export const FSMOUNT_CLOEXEC = 1;
+export const MOUNT_ATTR_NOSUID = 0x2;
+export const MOUNT_ATTR_NODEV = 0x4;
+export const MOUNT_ATTR_NOEXEC = 0x8;
+export const MOVE_MOUNT_F_EMPTY_PATH = 0x4;
+export const MOVE_MOUNT_T_EMPTY_PATH = 0x40;
+
+// openat2 resolve flags beyond RESOLVE_IN_ROOT and RESOLVE_NO_MAGICLINKS.
+export const RESOLVE_NO_XDEV = 0x01;
+export const RESOLVE_NO_SYMLINKS = 0x04;
+export const RESOLVE_BENEATH = 0x08;
+
+// statfs f_type of procfs, and the inode number only the root of a procfs superblock has.
+export const PROC_SUPER_MAGIC = 0x9fa0;
+export const PROC_ROOT_INO = 1;
+export const SYSFS_MAGIC = 0x62656572;

@@ -38,6 +38,11 @@ export interface Libc {
   statfsFlags(path: string): number;
   keyctlJoinSession(name: string): void;
   unblockAllSignals(): void;
+  fsopen(fsname: string, flags: number): number;
+  fsconfig(fd: number, cmd: number, key: string | null, value: string | null, aux: number): void;
+  fsmount(fd: number, flags: number, attrs: number): number;
+  moveMount(fromDirfd: number, fromPath: string, toDirfd: number, toPath: string, flags: number): void;
+  fstatfsType(fd: number): number;
 }
 
 let current: Libc | undefined;
@@ -169,5 +174,17 @@ function bind(): Libc {
     },
     keyctlJoinSession: (name) => void check('keyctl(JOIN_SESSION_KEYRING)', syscall(SYS.keyctl, 'int', 1, 'str', name), name),
     unblockAllSignals: () => void check('sigprocmask', sigprocmask(2 /* SIG_SETMASK */, new BigUint64Array([0n]), null)),
+    fsopen: (name, flags) => check('fsopen', syscall(SYS.fsopen, 'str', name, 'uint', flags), name),
+    fsconfig: (fd, cmd, key, value, aux) =>
+      void check('fsconfig', syscall(SYS.fsconfig, 'int', fd, 'uint', cmd, 'str', key, 'str', value, 'int', aux), key ?? String(cmd)),
+    fsmount: (fd, flags, attrs) => check('fsmount', syscall(SYS.fsmount, 'int', fd, 'uint', flags, 'uint', attrs)),
+    moveMount: (fromFd, fromPath, toFd, toPath, flags) =>
+      void check('move_mount', syscall(SYS.move_mount, 'int', fromFd, 'str', fromPath, 'int', toFd, 'str', toPath, 'uint', flags)),
+    fstatfsType: (fd) => {
+      // struct statfs on x86_64: f_type is the first long.
+      const buf = new BigInt64Array(15);
+      check('fstatfs', syscall(SYS.fstatfs, 'int', fd, 'int64_t *', buf));
+      return Number(buf[0]);
+    },
   };
 }
