@@ -5,7 +5,7 @@ import * as C from '../linux/constants';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { libc } from '../linux/libc';
-import { openInRoot } from '../linux/inroot';
+import { openat2Retrying, openInRoot } from '../linux/inroot';
 import { isErrno } from '../linux/errors';
 import type { InitConfig } from './config';
 
@@ -67,7 +67,7 @@ function describe(st: fs.Stats): string {
 function openDevNull(rootFd: number): number {
   let fd: number;
   try {
-    fd = libc().openat2(rootFd, 'dev/null', O_PATH | fs.constants.O_NOFOLLOW | O_CLOEXEC, 0, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
+    fd = openat2Retrying(rootFd, 'dev/null', O_PATH | fs.constants.O_NOFOLLOW | O_CLOEXEC, 0, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
   } catch (e) {
     throw new Error(`cannot mask files without /dev/null: ${(e as Error).message}`);
   }
@@ -98,7 +98,7 @@ function pinPseudoFilesystems(rootFd: number, cfg: InitConfig, pinned: Pinned[])
     const magic = PSEUDO_FS[m.type ?? ''];
     if (magic === undefined || seen.has(dest)) continue;
     seen.add(dest);
-    const fd = libc().openat2(rootFd, dest.slice(1) || '.', O_PATH | fs.constants.O_NOFOLLOW | O_CLOEXEC, 0, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
+    const fd = openat2Retrying(rootFd, dest.slice(1) || '.', O_PATH | fs.constants.O_NOFOLLOW | O_CLOEXEC, 0, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
     pinned.push({ dest, fd });
     if (libc().fstatfsType(fd) !== magic) throw new Error(`${dest} is no longer the ${m.type} mounted there (now ${describe(fs.fstatSync(fd))})`);
   }
@@ -108,7 +108,7 @@ function openTarget(rootFd: number, pinned: Pinned[], p: string): number {
   const abs = path.posix.normalize(path.posix.join('/', p));
   const base = pinned.filter((x) => abs.startsWith(x.dest === '/' ? '/' : `${x.dest}/`)).sort((a, b) => b.dest.length - a.dest.length)[0];
   if (!base) return openInRoot(rootFd, abs);
-  return libc().openat2(base.fd, abs.slice(base.dest.length).replace(/^\/+/, ''), O_PATH | O_CLOEXEC, 0, C.RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS);
+  return openat2Retrying(base.fd, abs.slice(base.dest.length).replace(/^\/+/, ''), O_PATH | O_CLOEXEC, 0, C.RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS);
 }
 
 export function protectPaths(cfg: InitConfig): void {

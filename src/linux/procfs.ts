@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { libc } from './libc';
 import * as C from './constants';
 import { SysError } from './errors';
+import { openat2Retrying } from './inroot';
 
 const AT_FDCWD = -100;
 const { O_DIRECTORY, O_NOFOLLOW, O_RDONLY, O_WRONLY } = fs.constants;
@@ -85,7 +86,7 @@ export function procfsOpen(rel: string, flags: number): number {
   const clean = relative(rel);
   let fd: number;
   try {
-    fd = libc().openat2(procfsHandle(), clean, flags | O_NOFOLLOW | C.O_CLOEXEC, 0, BENEATH);
+    fd = openat2Retrying(procfsHandle(), clean, flags | O_NOFOLLOW | C.O_CLOEXEC, 0, BENEATH);
   } catch (e) {
     // EXDEV: something is mounted over a component (only possible on the /proc fallback handle).
     if (e instanceof SysError) throw new SysError('open', e.errno, `/proc/${clean}`);
