@@ -50,7 +50,13 @@ export function loadBundle(bundleArg: string): { bundle: string; spec: Spec; roo
   }
   const spec = parseConfig(text);
   checkSysctls(spec);
-  const rootfs = path.resolve(bundle, spec.root!.path);
+  const rootPath = spec.root!.path;
+  // A relative root.path names part of the bundle; one that climbs out of it ("../x") is refused,
+  // though runc follows it: a bundle must not hand the runtime somebody else's directory by accident.
+  if (!path.isAbsolute(rootPath) && path.posix.normalize(rootPath).split('/')[0] === '..') {
+    throw new Error(`root.path: ${JSON.stringify(rootPath)} leads out of the bundle directory ${bundle}`);
+  }
+  const rootfs = path.resolve(bundle, rootPath);
   if (!fs.existsSync(rootfs) || !fs.statSync(rootfs).isDirectory()) throw new Error(`rootfs (${rootfs}) does not exist`);
   return { bundle, spec, rootfs };
 }
