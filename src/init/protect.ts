@@ -132,20 +132,19 @@ export function protectPaths(cfg: InitConfig): void {
         throw e;
       }
     };
+    // Missing paths are skipped, as in runc; any other failure (a path below a file) is an error.
     for (const p of linux.readonlyPaths ?? []) {
-      const fd = openOrSkip(p, ['ENOENT']);
-      if (fd === undefined) continue;
       try {
-        closing(fd, readonlyBind);
+        const fd = openOrSkip(p, ['ENOENT']);
+        if (fd !== undefined) closing(fd, readonlyBind);
       } catch (e) {
         throw new Error(`linux.readonlyPaths ${p}: ${(e as Error).message}`);
       }
     }
     for (const p of linux.maskedPaths ?? []) {
-      // runc skips a path whose parent is not a directory, too.
-      const fd = openOrSkip(p, ['ENOENT', 'ENOTDIR']);
-      if (fd === undefined) continue;
       try {
+        const fd = openOrSkip(p, ['ENOENT']);
+        if (fd === undefined) continue;
         closing(fd, (target) => {
           if (fs.fstatSync(target).isDirectory()) maskDirectory(target);
           else maskFile((devNull ??= openDevNull(rootFd)), target);
