@@ -54,7 +54,7 @@ export function checkResolved(rootFd: number, bundle: string, fd: number, m: Mou
     const root = fs.readlinkSync(fdPath(rootFd));
     const where = fs.readlinkSync(fdPath(fd));
     const rel = path.posix.relative(root, where);
-    if (rel.startsWith('..') || path.posix.isAbsolute(rel)) throw new Error(`${where}: resolved outside the rootfs`);
+    if (rel === '..' || rel.startsWith('../') || path.posix.isAbsolute(rel)) throw new Error(`${where}: resolved outside the rootfs`);
     checkProcPath(bundle, `/${rel}`, m);
     return fd;
   } catch (e) {
