@@ -22,6 +22,7 @@ import { answerHookRequest, runPoststop } from './hooks';
 import { preflight } from './preflight';
 import { resetCPUAffinity } from './affinity';
 import { checkMounts, prepareIdmappedMounts } from './mounts';
+import { procfsWrite } from '../linux/procfs';
 
 export interface CreateOptions {
   id: string;
@@ -55,7 +56,13 @@ export function loadBundle(bundleArg: string): { bundle: string; spec: Spec; roo
   const spec = parseConfig(text);
   checkSysctls(spec);
   preflight(spec);
-  const rootfs = path.resolve(bundle, spec.root!.path);
+  const rootPath = spec.root!.path;
+  // A relative root.path names part of the bundle; one that climbs out of it ("../x") is refused,
+  // though runc follows it: a bundle must not hand the runtime somebody else's directory by accident.
+  if (!path.isAbsolute(rootPath) && path.posix.normalize(rootPath).split('/')[0] === '..') {
+    throw new Error(`root.path: ${JSON.stringify(rootPath)} leads out of the bundle directory ${bundle}`);
+  }
+  const rootfs = path.resolve(bundle, rootPath);
   if (!fs.existsSync(rootfs) || !fs.statSync(rootfs).isDirectory()) throw new Error(`rootfs (${rootfs}) does not exist`);
   return { bundle, spec, rootfs };
 }
@@ -112,7 +119,7 @@ export function create(store: Store, o: CreateOptions): StoredState {
         cg.join(stubPid);
         resetCPUAffinity(stubPid);
         const adj = spec.process?.oomScoreAdj;
-        if (adj !== undefined) fs.writeFileSync(`/proc/${stubPid}/oom_score_adj`, String(adj));
+        if (adj !== undefined) procfsWrite(`${stubPid}/oom_score_adj`, String(adj));
       },
     });
     pid = launched.pid;

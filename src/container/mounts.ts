@@ -16,12 +16,12 @@ const AT_FDCWD = -100;
 function kernelTakesFlag(fstype: string, word: string): boolean | undefined {
   let fd: number;
   try {
-    fd = libc().fsopen(fstype);
+    fd = libc().fsopen(fstype, C.FSOPEN_CLOEXEC);
   } catch {
     return undefined;
   }
   try {
-    libc().fsconfigSetFlag(fd, word);
+    libc().fsconfig(fd, C.FSCONFIG_SET_FLAG, word, null, 0);
     return true;
   } catch (e) {
     return isErrno(e, 'EINVAL') ? false : undefined;

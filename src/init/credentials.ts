@@ -4,6 +4,7 @@ import * as fs from 'node:fs';
 import type { Process } from '../oci';
 import { capabilityNumber, rlimitNumber } from '../oci';
 import { libc } from '../linux/libc';
+import { procfsRead } from '../linux/procfs';
 import * as C from '../linux/constants';
 import { debug } from '../log';
 import { errnoText, u64 } from './attributes';
@@ -21,7 +22,20 @@ export function applyRlimits(p: Process): void {
   });
 }
 
+let primedLastCap: number | undefined;
+
+// The init reads cap_last_cap before the pivot, through the verified procfs: after it, a container
+// whose /proc is a fake directory could claim a low value and keep capabilities in the bounding set.
+export function primeLastCap(): void {
+  try {
+    primedLastCap = Number(procfsRead('sys/kernel/cap_last_cap'));
+  } catch {
+    primedLastCap = 40;
+  }
+}
+
 export function lastCap(): number {
+  if (primedLastCap !== undefined) return primedLastCap;
   try {
     return Number(fs.readFileSync('/proc/sys/kernel/cap_last_cap', 'utf8'));
   } catch {

@@ -1,6 +1,5 @@
 // `ocirun init`: the JS half of container start, running inside namespaces the stub prepared.
 // Owns the order of the container's set-up, the READY/exec-fifo handshake and the final execve.
-import { O_CLOEXEC } from '../linux/constants';
 import * as fs from 'node:fs';
 import { libc } from '../linux/libc';
 import * as C from '../linux/constants';
@@ -9,11 +8,12 @@ import { SOCK_ENV } from '../process/launch';
 import type { InitConfig } from './config';
 import { finalizeRootfs, prepareRootfs, protectPaths } from './rootfs';
 import { applyRootPropagation } from './mounts';
-import { applyCapabilities, applyRlimits, dropBoundingSet, setUser } from './credentials';
+import { applyCapabilities, applyRlimits, dropBoundingSet, primeLastCap, setUser } from './credentials';
 import { checkExecutable, closeExtraFds, enterCwd, enterCwdAsRoot, lookPath, prepareEnv, resetSignals } from './exec';
 import { requestRuntimeHooks, runContainerHooks } from './hooks';
 import { applyPersonality, applyProcessAttributes } from './attributes';
 import { applyExecLabels, setKeyLabel } from './lsm';
+import { procfsClose, procfsHandle, procfsReopen, procfsWrite } from '../linux/procfs';
 
 function setup(cfg: InitConfig, sock: number): { file: string; args: string[]; env: string[] } {
   const l = libc();
@@ -34,6 +34,9 @@ function setup(cfg: InitConfig, sock: number): { file: string; args: string[]; e
     }
   }
   if (!ns.has('mount')) throw new Error('linux.namespaces: a mount namespace is required');
+  // Before the pivot: afterwards /proc is the container's, which its config or image may have faked.
+  procfsHandle();
+  primeLastCap();
   prepareRootfs(cfg, () => {
     requestRuntimeHooks(cfg, sock);
     runContainerHooks(cfg, 'createContainer', 'creating', cfg.rootfs);
@@ -43,7 +46,7 @@ function setup(cfg: InitConfig, sock: number): { file: string; args: string[]; e
   if (ns.has('uts') && spec.domainname !== undefined) l.setdomainname(spec.domainname);
   for (const [key, value] of Object.entries(linux.sysctl ?? {})) {
     try {
-      fs.writeFileSync(`/proc/sys/${key.replace(/\./g, '/')}`, value);
+      procfsWrite(`sys/${key.replace(/\./g, '/')}`, value);
     } catch (e) {
       throw new Error(`linux.sysctl ${key}: ${(e as Error).message}`);
     }
@@ -85,11 +88,12 @@ export function initMain(): void {
     writeMessage(sock, MSG.READY);
     fs.closeSync(sock);
     // Blocks until `start` opens the other end; the fifo fd is an O_PATH handle from the parent.
-    fifo = fs.openSync(`/proc/self/fd/${cfg.fifoFd}`, fs.constants.O_WRONLY | O_CLOEXEC);
+    fifo = procfsReopen(cfg.fifoFd, fs.constants.O_WRONLY);
     fs.writeSync(fifo, '0');
     // The fifo stays open until execve closes it: `start` waits for that EOF, and a failure from here on is
     // written into it instead, for `start` to report.
     runContainerHooks(cfg, 'startContainer', 'created', undefined, env);
+    procfsClose();
     resetSignals();
     libc().execve(file, args, env);
   } catch (e) {

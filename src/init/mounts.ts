@@ -14,14 +14,9 @@ import {
 import { copyTree } from './copyup';
 import type { CgroupMountInfo } from './config';
 import { labelMountData } from './lsm';
+import { checkDestination, checkResolved, needsPlainDirectory, openPlainDirectory } from './mountcheck';
 
 const PROPAGATION_FLAGS = C.MS_SHARED | C.MS_SLAVE | C.MS_PRIVATE | C.MS_UNBINDABLE;
-const PROC_SUPER_MAGIC = 0x9fa0;
-// Files under /proc that runc lets a mount cover: the ones lxcfs emulates.
-const PROC_ALLOWED = new Set([
-  '/proc/cpuinfo', '/proc/diskstats', '/proc/meminfo', '/proc/stat', '/proc/swaps', '/proc/uptime', '/proc/loadavg',
-  '/proc/slabinfo', '/proc/net/dev', '/proc/sys/kernel/ns_last_pid', '/proc/sys/crypto/fips_enabled',
-]);
 
 export interface MountContext {
   rootFd: number;
@@ -84,25 +79,6 @@ function applyAfter(ctx: MountContext, dest: string, o: MountOptions): void {
   });
 }
 
-// Where the target really is, relative to the root (symlinks on the way resolved inside it).
-function resolvedPath(ctx: MountContext, fd: number): string {
-  const real = fs.readlinkSync(fdPath(fd));
-  const rel = path.posix.relative(fs.realpathSync(ctx.rootfs), real);
-  return rel === '' ? '/' : `/${rel}`;
-}
-
-// runc's checkProcMount: nothing may be mounted inside /proc but a few lxcfs files, and /proc itself
-// takes only procfs (fresh, or a bind of one).
-function checkProcMount(ctx: MountContext, targetFd: number, type: string | undefined, bindSource?: string): void {
-  const where = resolvedPath(ctx, targetFd);
-  if (where === '/proc') {
-    if (type === 'proc' && bindSource === undefined) return;
-    if (bindSource !== undefined && fs.statfsSync(bindSource).type === PROC_SUPER_MAGIC) return;
-    throw new Error(`"${where}" cannot be mounted because it is not of type proc`);
-  }
-  if (where.startsWith('/proc/') && !PROC_ALLOWED.has(where)) throw new Error(`"${where}" cannot be mounted because it is inside /proc`);
-}
-
 function mountBind(ctx: MountContext, dest: string, m: Mount, o: MountOptions, treeFd: number | undefined): void {
   const l = libc();
   const source = path.resolve(ctx.bundle, m.source ?? '');
@@ -117,15 +93,20 @@ function mountBind(ctx: MountContext, dest: string, m: Mount, o: MountOptions, t
     withFd(openInRoot(ctx.rootFd, dest), (p) => remountRequested(p, o));
     return applyAfter(ctx, dest, o);
   }
-  withFd(mkdirAllInRoot(ctx.rootFd, dest, 0o755, !st.isDirectory()), (p, fd) => {
+  let target: number;
+  try {
+    target = checkResolved(ctx.rootFd, ctx.bundle, mkdirAllInRoot(ctx.rootFd, dest, 0o755, !st.isDirectory()), m);
+  } catch (e) {
+    if (treeFd !== undefined) fs.closeSync(treeFd);
+    throw e;
+  }
+  withFd(target, (p, fd) => {
     if (treeFd === undefined) {
-      checkProcMount(ctx, fd, m.type, source);
       l.mount(source, p, null, C.MS_BIND | (o.flags & C.MS_REC), null);
       return;
     }
     try {
-      checkProcMount(ctx, fd, m.type, fdPath(treeFd));
-      l.moveMount(treeFd, fd);
+      l.moveMount(treeFd, '', fd, '', C.MOVE_MOUNT_F_EMPTY_PATH | C.MOVE_MOUNT_T_EMPTY_PATH);
     } finally {
       fs.closeSync(treeFd);
     }
@@ -154,13 +135,6 @@ function mountFilesystem(ctx: MountContext, dest: string, m: Mount, o: MountOpti
   // runc mounts tmpfs and /dev read-write and makes them read-only at the end (finalizeMounts), so
   // that tmpcopyup and the device nodes can still be written.
   if (writableUntilFinal(m, dest)) flags &= ~C.MS_RDONLY;
-  if (m.type === 'proc' || m.type === 'sysfs') {
-    // A symlink here could send procfs or sysfs elsewhere in the rootfs (CVE-2019-19921).
-    const fd = tryOpen(ctx, dest, O_PATH | fs.constants.O_NOFOLLOW);
-    if (fd !== undefined && !withFd(fd, (_p, f) => fs.fstatSync(f).isDirectory())) {
-      throw new Error(`filesystem "${m.type}" must be mounted on ordinary directory`);
-    }
-  }
   let lower: number | undefined;
   try {
     if (tmpfs) {
@@ -171,8 +145,9 @@ function mountFilesystem(ctx: MountContext, dest: string, m: Mount, o: MountOpti
       else if (fd !== undefined) fs.closeSync(fd);
     }
     const joined = labelMountData(data.join(','), ctx.mountLabel, m.type);
-    withFd(mkdirAllInRoot(ctx.rootFd, dest, 0o755), (p, fd) => {
-      checkProcMount(ctx, fd, m.type);
+    // proc and sysfs only onto a real directory, never through a final symlink (CVE-2019-19921).
+    const target = needsPlainDirectory(m) ? openPlainDirectory(ctx.rootFd, dest, m.type!) : mkdirAllInRoot(ctx.rootFd, dest, 0o755);
+    withFd(checkResolved(ctx.rootFd, ctx.bundle, target, m), (p) => {
       try {
         l.mount(m.source ?? m.type ?? 'none', p, m.type ?? null, flags, joined || null);
       } catch (e) {
@@ -195,6 +170,7 @@ export function mountEntry(ctx: MountContext, m: Mount, index: number): void {
   // Relative destinations are relative to the container's "/" (runtime-spec 1.2).
   const dest = path.posix.join('/', m.destination);
   const o = parseMountOptions(m.options);
+  checkDestination(ctx.bundle, dest, m);
   if (isBind(o, m.type)) return mountBind(ctx, dest, m, o, ctx.mountFds[String(index)]);
   if (m.type === 'cgroup') return mountCgroup(ctx, dest, o);
   mountFilesystem(ctx, dest, m, o);

@@ -5,12 +5,11 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { libc } from '../linux/libc';
 import * as C from '../linux/constants';
-import { fdPath, mkdirAllInRoot, openInRoot } from '../linux/inroot';
+import { mkdirAllInRoot } from '../linux/inroot';
 import { finalizeMounts, mountEntry, remountBind, rootPropagation } from './mounts';
 import { createDevSymlinks, createDevices } from './devices';
 import { moveRoot, pivotRoot } from './pivot';
 import type { InitConfig } from './config';
-import { labelMountData } from './lsm';
 
 // The mount that contains p, from /proc/self/mountinfo: [mountpoint, optional fields].
 function parentMount(p: string): { mountpoint: string; shared: boolean } {
@@ -75,46 +74,5 @@ export function finalizeRootfs(cfg: InitConfig): void {
   if (cfg.config.root?.readonly) remountBind('/', C.MS_RDONLY);
 }
 
-// linux.readonlyPaths and linux.maskedPaths, resolved inside the new root; missing ones are skipped.
-export function protectPaths(cfg: InitConfig): void {
-  const l = libc();
-  const linux = cfg.config.linux ?? {};
-  const rootFd = fs.openSync('/', O_PATH | fs.constants.O_DIRECTORY | O_CLOEXEC);
-  try {
-    const openOrSkip = (p: string): number | undefined => {
-      try {
-        return openInRoot(rootFd, p);
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-        throw e;
-      }
-    };
-    for (const p of linux.readonlyPaths ?? []) {
-      const fd = openOrSkip(p);
-      if (fd === undefined) continue;
-      try {
-        l.mount(fdPath(fd), fdPath(fd), null, C.MS_BIND | C.MS_REC, null);
-      } finally {
-        fs.closeSync(fd);
-      }
-      const again = openInRoot(rootFd, p);
-      try {
-        remountBind(fdPath(again), C.MS_RDONLY);
-      } finally {
-        fs.closeSync(again);
-      }
-    }
-    for (const p of linux.maskedPaths ?? []) {
-      const fd = openOrSkip(p);
-      if (fd === undefined) continue;
-      try {
-        if (fs.fstatSync(fd).isDirectory()) l.mount('tmpfs', fdPath(fd), 'tmpfs', C.MS_RDONLY, labelMountData('', linux.mountLabel, 'tmpfs') || null);
-        else l.mount('/dev/null', fdPath(fd), null, C.MS_BIND, null);
-      } finally {
-        fs.closeSync(fd);
-      }
-    }
-  } finally {
-    fs.closeSync(rootFd);
-  }
-}
+// linux.readonlyPaths and linux.maskedPaths: fd-only mounts, in ./protect.
+export { protectPaths } from './protect';

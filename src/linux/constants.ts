@@ -48,6 +48,11 @@ export const SYS = {
   prlimit64: 302,
   statfs: 137,
   keyctl: 250,
+  fstatfs: 138,
+  move_mount: 429,
+  fsopen: 430,
+  fsconfig: 431,
+  fsmount: 432,
 } as const;
 
 export const OPEN_TREE_CLONE = 1;
@@ -180,11 +185,26 @@ export const MOUNT_ATTR = {
   RDONLY: 0x1, NOSUID: 0x2, NODEV: 0x4, NOEXEC: 0x8, ATIME: 0x70, RELATIME: 0, NOATIME: 0x10, STRICTATIME: 0x20,
   NODIRATIME: 0x80, IDMAP: 0x100000, NOSYMFOLLOW: 0x200000,
 } as const;
-export const MOVE_MOUNT_F_EMPTY_PATH = 0x4;
-export const MOVE_MOUNT_T_EMPTY_PATH = 0x40;
+export const AT_SYMLINK_NOFOLLOW = 0x100;
+
+// The new mount API (fsopen/fsconfig/fsmount, move_mount), for mounts made from and onto fds only.
 export const FSOPEN_CLOEXEC = 1;
 export const FSCONFIG_SET_FLAG = 0;
+export const FSCONFIG_SET_STRING = 1;
+export const FSCONFIG_CMD_CREATE = 6;
+export const FSMOUNT_CLOEXEC = 1;
+export const MOUNT_ATTR_NOSUID = 0x2;
+export const MOUNT_ATTR_NODEV = 0x4;
+export const MOUNT_ATTR_NOEXEC = 0x8;
+export const MOVE_MOUNT_F_EMPTY_PATH = 0x4;
+export const MOVE_MOUNT_T_EMPTY_PATH = 0x40;
+
+// openat2 resolve flags beyond RESOLVE_IN_ROOT and RESOLVE_NO_MAGICLINKS.
+export const RESOLVE_NO_XDEV = 0x01;
 export const RESOLVE_NO_SYMLINKS = 0x04;
 export const RESOLVE_BENEATH = 0x08;
-export const AT_SYMLINK_NOFOLLOW = 0x100;
-export const SYS_MOUNT = { move_mount: 429, fsopen: 430, fsconfig: 431 } as const;
+
+// statfs f_type of procfs, and the inode number only the root of a procfs superblock has.
+export const PROC_SUPER_MAGIC = 0x9fa0;
+export const PROC_ROOT_INO = 1;
+export const SYSFS_MAGIC = 0x62656572;

@@ -13,10 +13,23 @@ const O_NOFOLLOW = fs.constants.O_NOFOLLOW;
 
 export const fdPath = (fd: number): string => `/proc/self/fd/${fd}`;
 
+// With RESOLVE_IN_ROOT or RESOLVE_BENEATH the kernel answers EAGAIN when a rename or mount anywhere
+// raced the lookup, as it cannot then prove ".." stayed inside; a fresh lookup is the documented
+// answer. A racer that never stops turns this into an error, never into a wrong path.
+export function openat2Retrying(dirfd: number, p: string, flags: number, mode: number, resolve: number): number {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return libc().openat2(dirfd, p, flags, mode, resolve);
+    } catch (e) {
+      if (!isErrno(e, 'EAGAIN') || attempt >= 64) throw e;
+    }
+  }
+}
+
 // Symlinks (even absolute ones) are followed as if rootFd were "/"; ".." stops at it.
 export function openInRoot(rootFd: number, p: string, flags: number = O_PATH, mode = 0): number {
   const rel = p.replace(/^\/+/, '') || '.';
-  return libc().openat2(rootFd, rel, flags | O_CLOEXEC, mode, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
+  return openat2Retrying(rootFd, rel, flags | O_CLOEXEC, mode, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
 }
 
 // Creates every missing directory of p inside the root; the last component becomes a file when asFile.

@@ -3,7 +3,7 @@
 import { koffi, type KoffiFn } from './native';
 import { SysError } from './errors';
 import {
-  FSCONFIG_SET_FLAG, FSOPEN_CLOEXEC, MOVE_MOUNT_F_EMPTY_PATH, MOVE_MOUNT_T_EMPTY_PATH, SCHED_ATTR_SIZE, SYS, SYS_ATTR, SYS_MOUNT,
+  SCHED_ATTR_SIZE, SYS, SYS_ATTR,
 } from './constants';
 
 /** struct sched_attr without the utilisation clamps (the spec has no fields for them). */
@@ -69,9 +69,6 @@ export interface Libc {
   // Access check with the effective ids and capabilities (AT_EACCESS), as execve will do it.
   eaccess(path: string, mode: number): void;
   // Mounts by fd: the new mount API and the *at calls that copy a tree without following symlinks.
-  moveMount(fromFd: number, toFd: number): void;
-  fsopen(fstype: string): number;
-  fsconfigSetFlag(fd: number, key: string): void;
   getdents(dirfd: number): { name: string; type: number }[];
   mkdirat(dirfd: number, name: string, mode: number): void;
   mknodat(dirfd: number, name: string, mode: number, dev: number): void;
@@ -81,6 +78,11 @@ export interface Libc {
   fchmodat(dirfd: number, name: string, mode: number): void;
   // Times in nanoseconds since the epoch; name null means dirfd itself.
   utimensat(dirfd: number, name: string | null, atimeNs: bigint, mtimeNs: bigint, flags: number): void;
+  fsopen(fsname: string, flags: number): number;
+  fsconfig(fd: number, cmd: number, key: string | null, value: string | null, aux: number): void;
+  fsmount(fd: number, flags: number, attrs: number): number;
+  moveMount(fromDirfd: number, fromPath: string, toDirfd: number, toPath: string, flags: number): void;
+  fstatfsType(fd: number): number;
 }
 
 let current: Libc | undefined;
@@ -256,11 +258,6 @@ function bind(): Libc {
     setMempolicy: (mode, nodes, maxnode) =>
       void check('set_mempolicy', syscall(SYS_ATTR.set_mempolicy, 'int', mode, 'uint64_t *', nodes.length ? nodes : null, 'ulong', maxnode)),
     eaccess: (p, mode) => void check('eaccess', faccessat(-100 /* AT_FDCWD */, p, mode, 0x200 /* AT_EACCESS */), p),
-    moveMount: (from, to) =>
-      void check('move_mount', syscall(SYS_MOUNT.move_mount, 'int', from, 'str', '', 'int', to, 'str', '', 'uint', MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH)),
-    fsopen: (type) => check('fsopen', syscall(SYS_MOUNT.fsopen, 'str', type, 'uint', FSOPEN_CLOEXEC), type),
-    fsconfigSetFlag: (fd, key) =>
-      void check('fsconfig', syscall(SYS_MOUNT.fsconfig, 'int', fd, 'uint', FSCONFIG_SET_FLAG, 'str', key, 'void *', null, 'int', 0), key),
     getdents: (dirfd) => {
       // struct linux_dirent64 { u64 d_ino; s64 d_off; u16 d_reclen; u8 d_type; char d_name[]; }
       const out: { name: string; type: number }[] = [];
@@ -294,6 +291,18 @@ function bind(): Libc {
       // glibc's utimensat refuses a NULL path; futimens is the fd form.
       if (name === null) check('futimens', futimens(dirfd, times));
       else check('utimensat', utimensat(dirfd, name, times, flags), name);
+    },
+    fsopen: (name, flags) => check('fsopen', syscall(SYS.fsopen, 'str', name, 'uint', flags), name),
+    fsconfig: (fd, cmd, key, value, aux) =>
+      void check('fsconfig', syscall(SYS.fsconfig, 'int', fd, 'uint', cmd, 'str', key, 'str', value, 'int', aux), key ?? String(cmd)),
+    fsmount: (fd, flags, attrs) => check('fsmount', syscall(SYS.fsmount, 'int', fd, 'uint', flags, 'uint', attrs)),
+    moveMount: (fromFd, fromPath, toFd, toPath, flags) =>
+      void check('move_mount', syscall(SYS.move_mount, 'int', fromFd, 'str', fromPath, 'int', toFd, 'str', toPath, 'uint', flags)),
+    fstatfsType: (fd) => {
+      // struct statfs on x86_64: f_type is the first long.
+      const buf = new BigInt64Array(15);
+      check('fstatfs', syscall(SYS.fstatfs, 'int', fd, 'int64_t *', buf));
+      return Number(buf[0]);
     },
   };
 }

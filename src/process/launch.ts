@@ -7,6 +7,7 @@ import { koffiAddonFd, KOFFI_FD_ENV } from '../linux/native';
 import { CLONE_NEWUSER } from '../linux/constants';
 import { ATTR, AttrWriter, MSG, readMessage, writeMessage } from './protocol';
 import { sealedSelf, stubMemfd } from './seal';
+import { procfsWrite } from '../linux/procfs';
 import type { LinuxIDMapping } from '../oci';
 
 export const SOCK_ENV = '_OCIRUN_SOCK';
@@ -81,10 +82,10 @@ export function launch(o: LaunchOptions): Launched {
       if (!m) throw new Error('the ocirun stub exited without reporting the init pid');
       if (m.type === MSG.ERROR) throw new Error(m.payload.toString('utf8'));
       if (m.type === MSG.MAPS_REQUEST && o.cloneFlags & CLONE_NEWUSER) {
-        const proc = `/proc/${child.pid}`;
-        if (o.setgroupsDeny) fs.writeFileSync(`${proc}/setgroups`, 'deny');
-        fs.writeFileSync(`${proc}/uid_map`, mapText(o.uidMappings));
-        fs.writeFileSync(`${proc}/gid_map`, mapText(o.gidMappings));
+        const pid = child.pid;
+        if (o.setgroupsDeny) procfsWrite(`${pid}/setgroups`, 'deny');
+        procfsWrite(`${pid}/uid_map`, mapText(o.uidMappings));
+        procfsWrite(`${pid}/gid_map`, mapText(o.gidMappings));
         writeMessage(ours, MSG.MAPS_DONE);
       } else if (m.type === MSG.PID) {
         return { pid: m.payload.readUInt32LE(0), sock: ours, stub: child, fds };

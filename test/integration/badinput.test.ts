@@ -150,6 +150,48 @@ describe.each(VERBS)('bad input to %s', (verb) => {
     expectNothingLeft(rt, id, b.dir);
   });
 
+  test('relative root.path that leads out of the bundle', () => {
+    // runc follows "../elsewhere"; ocirun refuses a bundle that points outside itself.
+    const rt = sb.runtime('ocirun');
+    const id = uniqueId(`bad-rootpath-${verb}`);
+    const b = badBundle({ edit: (s) => void (s.root.path = '../elsewhere') });
+    expect(fs.existsSync(path.join(b.dir, '..', 'elsewhere', 'bin', 'busybox')), 'the rootfs it names exists').toBe(true);
+    const r = attempt(verb, rt, id, b.dir);
+    expectRejected(r, 'root.path', '../elsewhere');
+    expectNothingLeft(rt, id, b.dir);
+    expect(scanMounts(path.join(b.dir, '..', 'elsewhere'))).toEqual([]);
+  });
+
+  test('capability name with a typo', () => {
+    const rt = sb.runtime('ocirun');
+    const id = uniqueId(`bad-cap-${verb}`);
+    const b = badBundle({ edit: (s) => void s.process.capabilities!.bounding!.push('CAP_CHWON') });
+    const r = attempt(verb, rt, id, b.dir);
+    expectRejected(r, 'process.capabilities.bounding', 'CAP_CHWON');
+    expectNothingLeft(rt, id, b.dir);
+  });
+
+  test('sysctl that no namespace of the container isolates', () => {
+    // The host's own value, so that even a runtime that wrongly wrote it would change nothing.
+    const current = fs.readFileSync('/proc/sys/vm/swappiness', 'utf8').trim();
+    const rt = sb.runtime('ocirun');
+    const id = uniqueId(`bad-sysctl-${verb}`);
+    const b = badBundle({ edit: (s) => void (s.linux!.sysctl = { 'vm.swappiness': current }) });
+    const r = attempt(verb, rt, id, b.dir);
+    // runc: "sysctl "vm.swappiness" is not in a separate kernel namespace".
+    expectRejected(r, 'vm.swappiness', 'not in a separate kernel namespace');
+    expectNothingLeft(rt, id, b.dir);
+  });
+
+  test('uid mappings without a user namespace', () => {
+    const rt = sb.runtime('ocirun');
+    const id = uniqueId(`bad-uidmap-${verb}`);
+    const b = badBundle({ edit: (s) => void (s.linux!.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }]) });
+    const r = attempt(verb, rt, id, b.dir);
+    expectRejected(r, 'linux.uidMappings', /user/);
+    expectNothingLeft(rt, id, b.dir);
+  });
+
   test('executable not found', () => {
     // runc resolves args[0] inside the container before create returns, so even
     // create fails; the half-started init must then be torn down completely. The

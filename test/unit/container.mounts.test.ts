@@ -27,8 +27,8 @@ function fakeKernel(): Libc {
           return fs.openSync('/dev/null', 'r');
         };
       }
-      if (name === 'fsconfigSetFlag') {
-        return (_fd: number, key: string) => {
+      if (name === 'fsconfig') {
+        return (_fd: number, _cmd: number, key: string) => {
           asked.push([type, key]);
           if (!flagsOf![type].includes(key)) throw new SysError('fsconfig', EINVAL, key);
         };

@@ -69,6 +69,8 @@ export function rootfsTemplate(): string {
  */
 export function copyRootfs(dest: string): void {
   const src = rootfsTemplate();
+  // root.path may name a nested directory of the bundle.
+  fs.mkdirSync(path.dirname(dest), { recursive: true });
   const r = spawnSync('cp', ['-a', '--', src, dest], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`cp -a ${src} ${dest} failed: ${r.stderr}`);
 }
