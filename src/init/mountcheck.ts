@@ -35,10 +35,10 @@ function sourceIsProcfs(bundle: string, m: Mount): boolean {
 function checkProcPath(bundle: string, dest: string, m: Mount): void {
   if (dest === '/proc') {
     if (isBindMount(m) ? sourceIsProcfs(bundle, m) : m.type === 'proc') return;
-    throw new Error(`${dest} cannot be mounted because it is not of type proc`);
+    throw new Error(`${JSON.stringify(dest)} cannot be mounted because it is not of type proc`);
   }
   if (dest.startsWith('/proc/') && !PROC_FILES_ALLOWED.has(dest)) {
-    throw new Error(`${dest} cannot be mounted because it is inside /proc`);
+    throw new Error(`${JSON.stringify(dest)} cannot be mounted because it is inside /proc`);
   }
 }
 

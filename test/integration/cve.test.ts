@@ -476,13 +476,13 @@ describe('CVE-2025-31133: masked paths are masked with the real null device or n
 
 describe('CVE-2025-52881: procfs writes reach the real procfs or fail clearly', () => {
   const MOUNTS_OVER_PROC: [string, (fake: string) => { destination: string; type: string; source: string; options?: string[] }, string][] = [
-    ['a tmpfs over /proc/sys', () => ({ destination: '/proc/sys', type: 'tmpfs', source: 'tmpfs' }), '/proc/sys cannot be mounted because it is inside /proc'],
+    ['a tmpfs over /proc/sys', () => ({ destination: '/proc/sys', type: 'tmpfs', source: 'tmpfs' }), '"/proc/sys" cannot be mounted because it is inside /proc'],
     [
       'a container file bound over /proc/sys/net/ipv4/ip_forward',
       (fake) => ({ destination: '/proc/sys/net/ipv4/ip_forward', type: 'bind', source: path.join(fake, 'sys/net/ipv4/ip_forward'), options: ['bind'] }),
-      '/proc/sys/net/ipv4/ip_forward cannot be mounted because it is inside /proc',
+      '"/proc/sys/net/ipv4/ip_forward" cannot be mounted because it is inside /proc',
     ],
-    ['a directory of fake files bound over /proc', (fake) => ({ destination: '/proc', type: 'bind', source: fake, options: ['rbind'] }), '/proc cannot be mounted because it is not of type proc'],
+    ['a directory of fake files bound over /proc', (fake) => ({ destination: '/proc', type: 'bind', source: fake, options: ['rbind'] }), '"/proc" cannot be mounted because it is not of type proc'],
   ];
 
   test.each(MOUNTS_OVER_PROC)('ocirun: the config mounts %s: create refuses', (_what, mount, message) => {
