@@ -64,6 +64,8 @@ export function loadBundle(bundleArg: string): { bundle: string; spec: Spec; roo
   }
   const rootfs = path.resolve(bundle, rootPath);
   if (!fs.existsSync(rootfs) || !fs.statSync(rootfs).isDirectory()) throw new Error(`rootfs (${rootfs}) does not exist`);
+  // As runc: the rootfs path must already be canonical, so that what was checked is what gets mounted.
+  if (fs.realpathSync(rootfs) !== rootfs) throw new Error(`root.path: invalid rootfs ${rootfs}: not an absolute path, or a symlink`);
   return { bundle, spec, rootfs };
 }
 

@@ -162,6 +162,18 @@ describe.each(VERBS)('bad input to %s', (verb) => {
     expect(scanMounts(path.join(b.dir, '..', 'elsewhere'))).toEqual([]);
   });
 
+  test('rootfs that is a symlink', () => {
+    // runc: "invalid rootfs: not an absolute path, or a symlink"; the link's target would be mounted unchecked.
+    const rt = sb.runtime('ocirun');
+    const id = uniqueId(`bad-rootlink-${verb}`);
+    const b = badBundle({});
+    fs.renameSync(b.rootfs, path.join(b.dir, 'real'));
+    fs.symlinkSync('real', b.rootfs);
+    const r = attempt(verb, rt, id, b.dir);
+    expectRejected(r, 'root.path', 'symlink');
+    expectNothingLeft(rt, id, b.dir);
+  });
+
   test('capability name with a typo', () => {
     const rt = sb.runtime('ocirun');
     const id = uniqueId(`bad-cap-${verb}`);
