@@ -8,7 +8,7 @@ import type { Bundle, BundleOptions, OciSpec } from './helpers/bundle';
 import { OCIRUN_BIN, RUNC_BIN, requireBinaries, scratchBase, sh, uniqueId } from './helpers/env';
 import { isEmpty, scanCgroups, scanMounts, scanProcesses, summarize, type InodeKey } from './helpers/leftovers';
 import { normaliseLsDates, normaliseMountinfo } from './helpers/normalise';
-import { isAlive, messages, waitUntil } from './helpers/observe';
+import { expectFailed, isAlive, waitUntil } from './helpers/observe';
 import {
   create,
   del,
@@ -165,13 +165,7 @@ function expectRejected(name: string, opts: BundleOptions, ...needles: (string |
   const id = sb.track(rt, uniqueId(name));
   const b = sb.bundle({ args: ['true'], ...opts });
   const r = run(rt, ['run', '--bundle', b.dir, id]);
-  expect(r.code, explain(r)).not.toBe(0);
-  expect(r.code, explain(r)).not.toBeNull();
-  const text = messages(r.stderr);
-  for (const n of needles) {
-    if (typeof n === 'string') expect(text, explain(r)).toContain(n);
-    else expect(text, explain(r)).toMatch(n);
-  }
+  expectFailed(r, ...needles);
   expectNothingLeft(rt, id, b);
   return r;
 }

@@ -8,7 +8,7 @@ import { beforeAll, describe, expect, test } from 'vitest';
 import { runcSpecTemplate, type BundleOptions, type OciSpec } from './helpers/bundle';
 import { OCIRUN_BIN, RUNC_BIN, requireBinaries, runtimeEnv, scratchBase, sh, uniqueId } from './helpers/env';
 import { isEmpty, scanCgroups, scanMounts, scanProcesses, summarize, type InodeKey } from './helpers/leftovers';
-import { messages } from './helpers/observe';
+import { expectFailed, messages } from './helpers/observe';
 import { create, explain, run, type RunResult, type Runtime, type RuntimeName } from './helpers/runtime';
 import { useSandbox } from './helpers/sandbox';
 
@@ -55,16 +55,6 @@ function expectRan(pair: Pair, anchors: (string | RegExp)[], code = 0): void {
 function expectOk(r: RunResult): string {
   expect(r.code, explain(r)).toBe(0);
   return r.stdout;
-}
-
-function expectFailure(r: RunResult, ...needles: (string | RegExp)[]): void {
-  expect(r.code, explain(r)).not.toBe(0);
-  expect(r.code, explain(r)).not.toBeNull();
-  const text = messages(r.stderr);
-  for (const n of needles) {
-    if (typeof n === 'string') expect(text, explain(r)).toContain(n);
-    else expect(text, explain(r)).toMatch(n);
-  }
 }
 
 const STATUS = 'grep -E "^(Uid|Gid|Groups|CapInh|CapPrm|CapEff|CapBnd|CapAmb|NoNewPrivs|Umask|Seccomp):"';
@@ -200,8 +190,8 @@ describe('differential: identity, environment and limits', () => {
     if (hasCapability(CAP_SYS_RESOURCE)) {
       expectRan(p, [`${nofile + 1}\n`]);
     } else {
-      expectFailure(p.runc, 'error setting rlimit type 7: operation not permitted');
-      expectFailure(p.ocirun, 'process.rlimits[0] (RLIMIT_NOFILE): error setting rlimit type 7: operation not permitted');
+      expectFailed(p.runc, 'error setting rlimit type 7: operation not permitted');
+      expectFailed(p.ocirun, 'process.rlimits[0] (RLIMIT_NOFILE): error setting rlimit type 7: operation not permitted');
     }
   });
 
@@ -211,8 +201,8 @@ describe('differential: identity, environment and limits', () => {
         s.process.rlimits = [{ type: 'RLIMIT_NOFILE', hard: 100, soft: 200 }];
       },
     });
-    expectFailure(p.runc, 'error setting rlimit type 7: invalid argument');
-    expectFailure(p.ocirun, 'error setting rlimit type 7: invalid argument');
+    expectFailed(p.runc, 'error setting rlimit type 7: invalid argument');
+    expectFailed(p.ocirun, 'error setting rlimit type 7: invalid argument');
   });
 
   test('RLIMIT_NPROC below the user\'s thread count still lets the process exec', () => {
@@ -243,7 +233,7 @@ describe('differential: identity, environment and limits', () => {
       },
     });
     if (hasCapability(CAP_SYS_RESOURCE)) expectRan(down, ['-500\n']);
-    else for (const rtName of RUNTIMES) expectFailure(down[rtName]);
+    else for (const rtName of RUNTIMES) expectFailed(down[rtName]);
   });
 
   test('environment: a repeated name keeps its last value, an empty HOME is replaced', () => {
@@ -292,8 +282,8 @@ describe('differential: identity, environment and limits', () => {
 
   test('cwd naming a file fails in both', () => {
     const p = runBoth('proc-cwd-file', { cwd: '/etc/passwd' });
-    expectFailure(p.runc, 'not a directory');
-    expectFailure(p.ocirun, 'not a directory');
+    expectFailed(p.runc, 'not a directory');
+    expectFailed(p.ocirun, 'not a directory');
   });
 
   test('exit status of the process is the exit status of run', () => {
@@ -308,7 +298,7 @@ describe('differential: identity, environment and limits', () => {
       fs.copyFileSync('/bin/busybox', path.join(b.rootfs, 'bin', 'private-sh'));
       fs.chmodSync(path.join(b.rootfs, 'bin', 'private-sh'), 0o700);
       const id = sb.track(rt, uniqueId('proc-noexec-perm'));
-      expectFailure(create(rt, id, b.dir), 'exec /bin/private-sh: permission denied');
+      expectFailed(create(rt, id, b.dir), 'exec /bin/private-sh: permission denied');
       expect(fs.existsSync(path.join(rt.root, id)), `${rtName} left its state dir`).toBe(false);
     }
   });
@@ -356,7 +346,7 @@ describe('spec behaviour runc 1.1.5 does not implement', () => {
     const r = runOcirun('sched-fifo', { args: ['cat', '/proc/self/stat'], edit: (c) => (c.process.scheduler = { policy: 'SCHED_FIFO', priority: 10 }) });
     // With CONFIG_RT_GROUP_SCHED a new cpu cgroup starts with cpu.rt_runtime_us = 0 (no resources are set here).
     if (fs.existsSync('/sys/fs/cgroup/cpu/cpu.rt_runtime_us')) {
-      expectFailure(r, 'process.scheduler: error setting scheduler: operation not permitted');
+      expectFailed(r, 'process.scheduler: error setting scheduler: operation not permitted');
     } else {
       const s = expectOk(r);
       expect([statField(s, 41), statField(s, 40)]).toEqual(['1', '10']);
@@ -447,34 +437,34 @@ describe('LSM and Intel RDT on a host without them', () => {
   test.skipIf(apparmorOn)('apparmorProfile: both fail writing the profile to attr/exec', () => {
     const p = runBoth('lsm-apparmor', { edit: (s) => (s.process.apparmorProfile = 'docker-default') });
     const why = 'unable to apply apparmor profile: apparmor failed to apply profile: write /proc/self/attr/exec: invalid argument';
-    expectFailure(p.runc, why);
-    expectFailure(p.ocirun, `process.apparmorProfile: ${why}`);
+    expectFailed(p.runc, why);
+    expectFailed(p.ocirun, `process.apparmorProfile: ${why}`);
   });
 
   test.skipIf(selinuxOn)('selinuxLabel: both refuse it before starting', () => {
     const p = runBoth('lsm-selinux', { edit: (s) => (s.process.selinuxLabel = 'system_u:system_r:container_t:s0:c1,c2') });
     const why = 'selinux label is specified in config, but selinux is disabled or not supported';
-    expectFailure(p.runc, why);
-    expectFailure(p.ocirun, `process.selinuxLabel: ${why}`);
+    expectFailed(p.runc, why);
+    expectFailed(p.ocirun, `process.selinuxLabel: ${why}`);
   });
 
   test.skipIf(selinuxOn)('mountLabel: runc fails on its first labelled mount, ocirun says why up front', () => {
     const p = runBoth('lsm-mountlabel', { edit: (s) => (s.linux!.mountLabel = 'system_u:object_r:container_file_t:s0') });
-    expectFailure(p.runc, 'context="system_u:object_r:container_file_t:s0": invalid argument');
-    expectFailure(p.ocirun, 'linux.mountLabel: selinux mount label is specified in config, but selinux is disabled or not supported');
+    expectFailed(p.runc, 'context="system_u:object_r:container_file_t:s0": invalid argument');
+    expectFailed(p.ocirun, 'linux.mountLabel: selinux mount label is specified in config, but selinux is disabled or not supported');
   });
 
   test.skipIf(resctrlOn)('intelRdt schemas: both refuse them with the same words', () => {
     const p = runBoth('rdt-l3', { edit: (s) => (s.linux!.intelRdt = { closID: 'x', l3CacheSchema: 'L3:0=f' }) });
     const why = 'intelRdt.l3CacheSchema is specified in config, but Intel RDT/CAT is not enabled';
-    expectFailure(p.runc, why);
-    expectFailure(p.ocirun, why);
+    expectFailed(p.runc, why);
+    expectFailed(p.ocirun, why);
   });
 
   test.skipIf(resctrlOn)('intelRdt closID alone: ocirun refuses it', () => {
     // runc 1.1.5 starts the container outside any resctrl group; the spec wants it in one (closID's
     // directory, or the container id), which a host without resctrl cannot provide.
-    expectFailure(
+    expectFailed(
       runOcirun('rdt-closid', { edit: (s) => (s.linux!.intelRdt = { closID: 'guaranteed' }) }),
       'linux.intelRdt: intelRdt is specified in config, but Intel RDT is not supported or enabled',
     );
@@ -516,7 +506,7 @@ describe('bad input: a clear error naming the field, nothing left behind', () =>
       const rt = sb.runtime('ocirun');
       const b = sb.bundle({ args: ['true'], edit }, `bundle-${verb}`);
       const id = sb.track(rt, uniqueId(`bad-${name.replace(/\W+/g, '-')}-${verb}`));
-      expectFailure(verb === 'create' ? create(rt, id, b.dir) : run(rt, ['run', '--bundle', b.dir, id]), why);
+      expectFailed(verb === 'create' ? create(rt, id, b.dir) : run(rt, ['run', '--bundle', b.dir, id]), why);
       expectNothingLeft(rt, id, b.dir);
     }
   });
@@ -527,7 +517,7 @@ describe('bad input: a clear error naming the field, nothing left behind', () =>
       const rt = sb.runtime('ocirun');
       const b = sb.bundle({ args: ['true'], edit }, `bundle-${verb}`);
       const id = sb.track(rt, uniqueId(`late-${name}-${verb}`));
-      expectFailure(verb === 'create' ? create(rt, id, b.dir) : run(rt, ['run', '--bundle', b.dir, id]), why);
+      expectFailed(verb === 'create' ? create(rt, id, b.dir) : run(rt, ['run', '--bundle', b.dir, id]), why);
       expectNothingLeft(rt, id, b.dir);
     }
   }

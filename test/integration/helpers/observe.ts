@@ -2,8 +2,9 @@
 // stray runtime inits, runc's logrus messages, and runtime runs that tests watch or race.
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
+import { expect } from 'vitest';
 import { runtimeEnv } from './env';
-import { sleepMs, type RunResult, type Runtime } from './runtime';
+import { explain, sleepMs, type RunResult, type Runtime } from './runtime';
 
 /** Zombies count as dead: who reaps an orphan (host pid 1, a subreaper) is not the runtime's business. */
 export function isAlive(pid: number): boolean {
@@ -93,6 +94,17 @@ export function messages(stderr: string): string {
       return m === null ? line : (JSON.parse(`"${m[1]}"`) as string);
     })
     .join('\n');
+}
+
+/** A run that failed with a real exit code (not a signal) and whose error messages name every needle. */
+export function expectFailed(r: RunResult, ...needles: (string | RegExp)[]): void {
+  expect(r.code, explain(r)).not.toBe(0);
+  expect(r.code, explain(r)).not.toBeNull();
+  const text = messages(r.stderr);
+  for (const n of needles) {
+    if (typeof n === 'string') expect(text, explain(r)).toContain(n);
+    else expect(text, explain(r)).toMatch(n);
+  }
 }
 
 export interface Watched {
