@@ -223,7 +223,9 @@ function mountCgroup(ctx: MountContext, dest: string, o: MountOptions): void {
     const name = subdirName(c);
     const sub = path.posix.join(dest, name);
     withFd(mkdirAllInRoot(ctx.rootFd, sub, 0o755), (p) => {
-      if (ctx.cgroupns) libc().mount('cgroup', p, 'cgroup', flags, c.controllers.join(','));
+      // runc names the source of the name=systemd hierarchy "systemd", as systemd itself mounts it.
+      const source = c.controllers.includes('name=systemd') ? 'systemd' : 'cgroup';
+      if (ctx.cgroupns) libc().mount(source, p, 'cgroup', flags, c.controllers.join(','));
       else libc().mount(c.dir, p, null, C.MS_BIND | C.MS_REC, null);
     });
     if (!ctx.cgroupns) withFd(openInRoot(ctx.rootFd, sub), (p) => remountBind(p, flags));

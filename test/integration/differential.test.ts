@@ -113,6 +113,18 @@ describe('differential: ocirun vs runc', () => {
     expect(oci).toEqual(runc);
   });
 
+  test('mount table with a cgroup namespace: real cgroup mounts, named as runc names them', () => {
+    const p = runBoth('diff-mounts-cgns', {
+      args: ['cat', '/proc/self/mountinfo'],
+      edit: (s) => void s.linux!.namespaces!.push({ type: 'cgroup' }),
+    });
+    expectRan(p, [' /sys/fs/cgroup ']);
+    const runc = normaliseMountinfo(p.runc.stdout);
+    const oci = normaliseMountinfo(p.ocirun.stdout);
+    expect(runc.some((l) => / cgroup cgroup /.test(l))).toBe(true);
+    expect(oci).toEqual(runc);
+  });
+
   test('ls -ln /dev: names, types, modes, owners, device numbers', () => {
     const p = runBoth('diff-dev', { args: ['ls', '-ln', '/dev'] });
     expectRan(p, [/^crw-rw-rw- +1 0 +0 +1, +3 .* null$/m, / ptmx -> pts\/ptmx$/m]);
