@@ -23,7 +23,7 @@ function closing<T>(fd: number, f: (fd: number) => T): T {
 function readonlyBind(target: number): void {
   const l = libc();
   closing(l.openTree(target, '', C.OPEN_TREE_CLONE | C.OPEN_TREE_CLOEXEC | C.AT_RECURSIVE | C.AT_EMPTY_PATH), (tree) => {
-    l.mountSetattr(tree, '', C.AT_EMPTY_PATH, BigInt(C.MOUNT_ATTR_RDONLY), 0n);
+    l.mountSetattr(tree, '', C.AT_EMPTY_PATH, BigInt(C.MOUNT_ATTR.RDONLY), 0n);
     l.moveMount(tree, '', target, '', FD_TO_FD);
   });
 }
@@ -35,7 +35,7 @@ function maskDirectory(target: number): void {
     l.fsconfig(ctx, C.FSCONFIG_SET_STRING, 'source', 'tmpfs', 0);
     l.fsconfig(ctx, C.FSCONFIG_SET_FLAG, 'ro', null, 0);
     l.fsconfig(ctx, C.FSCONFIG_CMD_CREATE, null, null, 0);
-    return l.fsmount(ctx, C.FSMOUNT_CLOEXEC, C.MOUNT_ATTR_RDONLY);
+    return l.fsmount(ctx, C.FSMOUNT_CLOEXEC, C.MOUNT_ATTR.RDONLY);
   });
   closing(mnt, () => l.moveMount(mnt, '', target, '', FD_TO_FD));
 }
