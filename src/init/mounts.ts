@@ -9,7 +9,7 @@ import * as C from '../linux/constants';
 import { fdPath, mkdirAllInRoot, openInRoot } from '../linux/inroot';
 import { ignoring, isErrno } from '../linux/errors';
 import {
-  isBind, lockedFlagsFromStatfs, parseMountOptions, remountRetryFlags, statfsMountFlags, type MountOptions,
+  PROPAGATION, isBind, lockedFlagsFromStatfs, parseMountOptions, remountRetryFlags, statfsMountFlags, type MountOptions,
 } from './mountopts';
 import { copyTree } from './copyup';
 import type { CgroupMountInfo } from './config';
@@ -239,11 +239,6 @@ function mountCgroup(ctx: MountContext, dest: string, o: MountOptions): void {
   }
 }
 
-const ROOT_PROPAGATION: Record<string, number> = {
-  shared: C.MS_SHARED, rshared: C.MS_SHARED | C.MS_REC, slave: C.MS_SLAVE, rslave: C.MS_SLAVE | C.MS_REC,
-  private: C.MS_PRIVATE, rprivate: C.MS_PRIVATE | C.MS_REC, unbindable: C.MS_UNBINDABLE, runbindable: C.MS_UNBINDABLE | C.MS_REC,
-};
-
 // linux.rootfsPropagation (default rslave), in two steps as runc 1.3 applies it: `before` goes on the
 // old root before the rootfs is bound, `after` (0: nothing) on the new root once the filesystem is
 // complete. The rootfs's parent is made private for pivot_root, which would undo "shared"; and an
@@ -251,7 +246,7 @@ const ROOT_PROPAGATION: Record<string, number> = {
 // runbindable no longer stops the read-only-path binds either).
 export function rootPropagation(value: string | undefined): { before: number; after: number } {
   if (value === undefined || value === '') return { before: C.MS_SLAVE | C.MS_REC, after: 0 };
-  const prop = ROOT_PROPAGATION[value];
+  const prop = Object.hasOwn(PROPAGATION, value) ? PROPAGATION[value] : undefined;
   if (prop === undefined) throw new Error(`linux.rootfsPropagation: unknown value ${JSON.stringify(value)}`);
   if (prop & C.MS_UNBINDABLE) return { before: C.MS_SLAVE | C.MS_REC, after: prop };
   return { before: prop, after: prop & C.MS_SHARED ? prop : 0 };
