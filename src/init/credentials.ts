@@ -7,7 +7,8 @@ import { libc } from '../linux/libc';
 import { procfsRead } from '../linux/procfs';
 import * as C from '../linux/constants';
 import { debug } from '../log';
-import { errnoText, u64 } from './attributes';
+import { u64 } from './attributes';
+import { errnoText } from '../linux/errors';
 
 // Without CAP_SYS_RESOURCE a hard limit can only be lowered; runc fails the same way then.
 export function applyRlimits(p: Process): void {

@@ -1,7 +1,7 @@
 // Runs one OCI hook (config.md "POSIX-platform Hooks"): path, args with args[0] as argv0, exactly env,
 // the state JSON on stdin, killed after timeout. Owns the state document and the error wording; runtime and init share it.
 import type { SpawnSyncReturns } from 'node:child_process';
-import * as util from 'node:util';
+import { errnoText } from '../linux/errors';
 import type { Hook, Hooks } from '../oci/spec';
 
 export type HookKind = keyof Hooks;
@@ -86,8 +86,7 @@ export function hookFailure(hook: Hook, r: Outcome): string | undefined {
   if (err?.code === 'ETIMEDOUT') return `hook ran past specified timeout of ${(hook.timeout ?? 0).toFixed(1)}s`;
   // A hook that exits without reading its stdin makes our write fail; Go's os/exec ignores that too.
   if (err && err.code !== 'EPIPE') {
-    const text = typeof err.errno === 'number' && err.errno < 0 ? util.getSystemErrorMessage(err.errno) : err.message;
-    return `exec ${hook.path}: ${text}`;
+    return `exec ${hook.path}: ${errnoText(err)}`;
   }
   const out = `stdout: ${r.stdout ?? ''}, stderr: ${r.stderr ?? ''}`;
   if (r.signal) return `signal: ${r.signal}, ${out}`;
