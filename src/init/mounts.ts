@@ -20,8 +20,6 @@ const PROPAGATION_FLAGS = C.MS_SHARED | C.MS_SLAVE | C.MS_PRIVATE | C.MS_UNBINDA
 
 export interface MountContext {
   rootFd: number;
-  // The rootfs path, to name resolved targets relative to it.
-  rootfs: string;
   bundle: string;
   cgroups: CgroupMountInfo[];
   cgroupns: boolean;

@@ -42,7 +42,7 @@ export function prepareRootfs(cfg: InitConfig, beforePivot?: () => void): void {
   const rootFd = fs.openSync(cfg.rootfs, O_PATH | fs.constants.O_DIRECTORY | O_CLOEXEC);
   try {
     const cgroupns = (linux.namespaces ?? []).some((n) => n.type === 'cgroup');
-    const ctx = { rootFd, rootfs: cfg.rootfs, bundle: cfg.bundle, cgroups: cfg.cgroups, cgroupns, mountLabel: linux.mountLabel, mountFds: cfg.mountFds ?? {} };
+    const ctx = { rootFd, bundle: cfg.bundle, cgroups: cfg.cgroups, cgroupns, mountLabel: linux.mountLabel, mountFds: cfg.mountFds ?? {} };
     for (const [i, m] of (cfg.config.mounts ?? []).entries()) {
       try {
         mountEntry(ctx, m, i);
