@@ -37,7 +37,6 @@ export const MNT_DETACH = 2;
 
 export const SYS = {
   pivot_root: 155,
-  setns: 308,
   memfd_create: 319,
   close_range: 436,
   openat2: 437,
