@@ -19,7 +19,7 @@ import { FIFO, Store, procStartTime, type StoredState } from './state';
 import { writePidFile } from './pidfile';
 import { checkSysctls } from './sysctl';
 import { answerHookRequest, runPoststop } from './hooks';
-import { preflight } from './preflight';
+import { hostLsm, preflight, type HostLsm } from './preflight';
 import { resetCPUAffinity } from './affinity';
 import { checkMounts, prepareIdmappedMounts } from './mounts';
 import { procfsWrite } from '../linux/procfs';
@@ -37,7 +37,7 @@ export interface CreateOptions {
   stdio?: (spec: Spec) => [number, number, number];
 }
 
-export function loadBundle(bundleArg: string): { bundle: string; spec: Spec; rootfs: string } {
+export function loadBundle(bundleArg: string): { bundle: string; spec: Spec; rootfs: string; host: HostLsm } {
   const bundle = path.resolve(bundleArg);
   let st: fs.Stats;
   try {
@@ -55,7 +55,8 @@ export function loadBundle(bundleArg: string): { bundle: string; spec: Spec; roo
   }
   const spec = parseConfig(text);
   checkSysctls(spec);
-  preflight(spec);
+  const host = hostLsm();
+  preflight(spec, host);
   const rootPath = spec.root!.path;
   // A relative root.path names part of the bundle; one that climbs out of it ("../x") is refused,
   // though runc follows it: a bundle must not hand the runtime somebody else's directory by accident.
@@ -66,12 +67,12 @@ export function loadBundle(bundleArg: string): { bundle: string; spec: Spec; roo
   if (!fs.existsSync(rootfs) || !fs.statSync(rootfs).isDirectory()) throw new Error(`rootfs (${rootfs}) does not exist`);
   // As runc: the rootfs path must already be canonical, so that what was checked is what gets mounted.
   if (fs.realpathSync(rootfs) !== rootfs) throw new Error(`root.path: invalid rootfs ${rootfs}: not an absolute path, or a symlink`);
-  return { bundle, spec, rootfs };
+  return { bundle, spec, rootfs, host };
 }
 
 export function create(store: Store, o: CreateOptions): StoredState {
   const id = validateId(o.id);
-  const { bundle, spec, rootfs } = loadBundle(o.bundle);
+  const { bundle, spec, rootfs, host } = loadBundle(o.bundle);
   checkMounts(spec, !!o.noPivot);
   fs.mkdirSync(store.root, { recursive: true, mode: 0o711 });
   const dir = store.dir(id);
@@ -150,6 +151,7 @@ export function create(store: Store, o: CreateOptions): StoredState {
       fifoFd: launched.fds.fifo,
       cgroups: hierarchies.map((h) => ({ controllers: h.controllers, unified: h.unified, dir: cg.paths[hierarchyKey(h)] })),
       userns,
+      lastCap: host.lastCap,
       mountFds: idmapped.inChild(launched.fds),
     };
     idmapped.close();

@@ -9,8 +9,6 @@ import { isErrno } from '../linux/errors';
 import { isBind, isKeyValue, isWellKnownDataFlag, parseMountOptions } from '../init/mountopts';
 import { userNamespaceFd } from '../process/userns';
 
-const AT_FDCWD = -100;
-
 // Whether the kernel's parser for fstype takes word as a flag, asked through fsopen()+fsconfig() (no
 // superblock is made). undefined when it cannot be asked: unknown type, or no CAP_SYS_ADMIN.
 function kernelTakesFlag(fstype: string, word: string): boolean | undefined {
@@ -142,7 +140,7 @@ export function prepareIdmappedMounts(spec: Spec, bundle: string): IdmappedMount
       const source = path.resolve(bundle, m.source ?? '');
       let tree: number;
       try {
-        tree = libc().openTree(AT_FDCWD, source, C.OPEN_TREE_CLONE | C.OPEN_TREE_CLOEXEC | (o.flags & C.MS_REC ? C.AT_RECURSIVE : 0));
+        tree = libc().openTree(C.AT_FDCWD, source, C.OPEN_TREE_CLONE | C.OPEN_TREE_CLOEXEC | (o.flags & C.MS_REC ? C.AT_RECURSIVE : 0));
       } catch (e) {
         throw new Error(`${at}: bind source ${source}: ${(e as Error).message}`);
       }

@@ -16,17 +16,14 @@ export function setupNetwork(spec: Spec, initPid: number): void {
   if (netns.path && devices.length === 0) return;
   const target = fs.openSync(`/proc/${initPid}/ns/net`, fs.constants.O_RDONLY | O_CLOEXEC);
   const own = fs.openSync('/proc/thread-self/ns/net', fs.constants.O_RDONLY | O_CLOEXEC);
+  let inside: RtNetlink | undefined;
   try {
-    if (!netns.path) {
-      const inside = socketIn(target, own);
-      try {
-        inside.setLinkUp(inside.linkIndex('lo'), true);
-      } finally {
-        inside.close();
-      }
-    }
-    moveNetDevices(devices, target, own);
+    // One socket in the container's namespace serves the loopback and every device moved in.
+    inside = socketIn(target, own);
+    if (!netns.path) inside.setLinkUp(inside.linkIndex('lo'), true);
+    moveNetDevices(devices, target, own, inside);
   } finally {
+    inside?.close();
     fs.closeSync(target);
     fs.closeSync(own);
   }
@@ -38,7 +35,7 @@ export function setupNetwork(spec: Spec, initPid: number): void {
  * namespace; in a joined namespace the devices stay with it. The same holds when create fails after
  * some devices have moved.
  */
-function moveNetDevices(entries: [string, LinuxNetDevice][], target: number, own: number): void {
+function moveNetDevices(entries: [string, LinuxNetDevice][], target: number, own: number, inside: RtNetlink): void {
   if (entries.length === 0) return;
   const t = fs.fstatSync(target);
   const o = fs.fstatSync(own);
@@ -59,7 +56,7 @@ function moveNetDevices(entries: [string, LinuxNetDevice][], target: number, own
     });
     for (const p of plan) {
       try {
-        moveOne(host, p.index, p.newName, target, own);
+        moveOne(host, inside, p.index, p.newName, target);
       } catch (e) {
         throw new Error(`${p.where}: cannot move ${p.name} into the container's network namespace as ${p.newName}: ${(e as Error).message}`);
       }
@@ -71,18 +68,13 @@ function moveNetDevices(entries: [string, LinuxNetDevice][], target: number, own
 
 // runc 1.3's order: down on the host, move and rename at once, re-add the addresses the kernel drops
 // on a move (only permanent, global ones: the rest belong to the host's network), then up.
-function moveOne(host: RtNetlink, index: number, newName: string, target: number, own: number): void {
+function moveOne(host: RtNetlink, inside: RtNetlink, index: number, newName: string, target: number): void {
   const keep = host.addresses(index).filter((a: LinkAddress) => a.flags & IFA_F_PERMANENT && a.scope === RT_SCOPE_UNIVERSE);
   host.setLinkUp(index, false);
   host.moveLink(index, newName, target);
-  const inside = socketIn(target, own);
-  try {
-    const moved = inside.linkIndex(newName);
-    for (const a of keep) inside.addAddress(moved, a);
-    inside.setLinkUp(moved, true);
-  } finally {
-    inside.close();
-  }
+  const moved = inside.linkIndex(newName);
+  for (const a of keep) inside.addAddress(moved, a);
+  inside.setLinkUp(moved, true);
 }
 
 // A netlink socket belongs to the network namespace its creator was in. setns(CLONE_NEWNET) is allowed

@@ -41,9 +41,23 @@ export interface HostLsm {
   lastCap: number;
 }
 
+// Each fact is looked up only when a config asks about it: most ask about none but lastCap, and create
+// must not read mountinfo for them. create hands lastCap on to the init.
 export function hostLsm(): HostLsm {
-  const mounts = mountedTypes();
-  return { selinux: selinuxEnabled(mounts), resctrl: mounts.has('resctrl'), lastCap: lastCap() };
+  let mounts: Map<string, string> | undefined;
+  let last: number | undefined;
+  const types = () => (mounts ??= mountedTypes());
+  return {
+    get selinux() {
+      return selinuxEnabled(types());
+    },
+    get resctrl() {
+      return types().has('resctrl');
+    },
+    get lastCap() {
+      return (last ??= lastCap());
+    },
+  };
 }
 
 /** Throws for settings this host cannot honour; warns, as runc does, for ones it ignores. */

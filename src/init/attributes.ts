@@ -1,10 +1,10 @@
 // Per-thread attributes of the container process that execve keeps: scheduler, I/O priority, NUMA
 // memory policy and persona. Owns their encoding for the kernel and their application in the init.
-import * as util from 'node:util';
 import type { LinuxIOPriority, LinuxMemoryPolicy, LinuxPersonality, Scheduler, Spec } from '../oci';
 import { parseIdList, idMask } from '../oci/idlist';
 import { libc, type SchedAttr } from '../linux/libc';
 import * as C from '../linux/constants';
+import { errnoText, isErrno } from '../linux/errors';
 
 // All of these act on the calling thread only. The init sets them from the JS main thread, which is
 // the thread that later calls execve, so the user's program starts with them.
@@ -16,15 +16,6 @@ export function u64(n: number | undefined): bigint {
   const b = BigInt(Math.trunc(n ?? 0));
   return b > U64_MAX ? U64_MAX : b < 0n ? 0n : b;
 }
-
-/** The errno text of a failed call (SysError or a Node fs error), as Go prints it: "operation not permitted". */
-export function errnoText(e: unknown): string {
-  const n = (e as { errno?: unknown }).errno;
-  if (typeof n === 'number' && n !== 0) return util.getSystemErrorMessage(-Math.abs(n));
-  return (e as Error).message;
-}
-
-const errnoCode = (e: unknown): string | undefined => (e as { code?: string }).code;
 
 export function schedAttr(s: Scheduler): SchedAttr {
   let flags = 0;
@@ -47,7 +38,7 @@ export function applyScheduler(spec: Spec): void {
     libc().schedSetattr(0, schedAttr(s));
   } catch (e) {
     // A cpuset narrower than the root domain makes the kernel refuse SCHED_DEADLINE admission.
-    if (errnoCode(e) === 'EPERM' && spec.linux?.resources?.cpu?.cpus) {
+    if (isErrno(e, 'EPERM') && spec.linux?.resources?.cpu?.cpus) {
       throw new Error(`process.scheduler: process scheduler can't be used together with AllowedCPUs`);
     }
     throw new Error(`process.scheduler: error setting scheduler: ${errnoText(e)}`);

@@ -3,6 +3,7 @@
 import * as fs from 'node:fs';
 import { libc } from '../linux/libc';
 import * as C from '../linux/constants';
+import { openat2Retrying, withFd } from '../linux/inroot';
 
 const RESOLVE = C.RESOLVE_NO_SYMLINKS | C.RESOLVE_NO_MAGICLINKS | C.RESOLVE_BENEATH;
 const O_DIR = fs.constants.O_RDONLY | fs.constants.O_DIRECTORY | fs.constants.O_NOFOLLOW;
@@ -10,15 +11,7 @@ const O_FILE = fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_
 
 // One component below dirFd; a symlink there fails with ELOOP instead of being followed.
 const openAt = (dirFd: number, name: string, flags: number, mode = 0): number =>
-  libc().openat2(dirFd, name, flags | C.O_CLOEXEC, mode, RESOLVE);
-
-function withFd<T>(fd: number, f: (fd: number) => T): T {
-  try {
-    return f(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
-}
+  openat2Retrying(dirFd, name, flags | C.O_CLOEXEC, mode, RESOLVE);
 
 // Owner before mode (chown clears set-id bits), times last (filling a directory changes its mtime).
 function finish(fd: number, st: fs.BigIntStats): void {

@@ -4,10 +4,10 @@ import * as fs from 'node:fs';
 import type { Process } from '../oci';
 import { capabilityNumber, rlimitNumber } from '../oci';
 import { libc } from '../linux/libc';
-import { procfsRead } from '../linux/procfs';
 import * as C from '../linux/constants';
 import { debug } from '../log';
-import { errnoText, u64 } from './attributes';
+import { u64 } from './attributes';
+import { errnoText } from '../linux/errors';
 
 // Without CAP_SYS_RESOURCE a hard limit can only be lowered; runc fails the same way then.
 export function applyRlimits(p: Process): void {
@@ -22,20 +22,10 @@ export function applyRlimits(p: Process): void {
   });
 }
 
-let primedLastCap: number | undefined;
-
-// The init reads cap_last_cap before the pivot, through the verified procfs: after it, a container
-// whose /proc is a fake directory could claim a low value and keep capabilities in the bounding set.
-export function primeLastCap(): void {
-  try {
-    primedLastCap = Number(procfsRead('sys/kernel/cap_last_cap'));
-  } catch {
-    primedLastCap = 40;
-  }
-}
-
+// Read by the runtime (once per create, see hostLsm in src/container/preflight.ts), which hands it to
+// the init in InitConfig: the init never reads it, since after the pivot a container whose /proc is a
+// fake directory could claim a low value and keep capabilities in the bounding set.
 export function lastCap(): number {
-  if (primedLastCap !== undefined) return primedLastCap;
   try {
     return Number(fs.readFileSync('/proc/sys/kernel/cap_last_cap', 'utf8'));
   } catch {
@@ -56,8 +46,7 @@ function capMask(names: string[] | undefined, last: number, set: string): bigint
   return m;
 }
 
-export function dropBoundingSet(p: Process): void {
-  const last = lastCap();
+export function dropBoundingSet(p: Process, last = lastCap()): void {
   const keep = capMask(p.capabilities?.bounding, last, 'bounding');
   for (let c = 0; c <= last; c++) {
     if (!(keep & (1n << BigInt(c)))) libc().prctl(C.PR_CAPBSET_DROP, c);
@@ -84,8 +73,7 @@ export function setUser(p: Process): void {
   l.prctl(C.PR_SET_KEEPCAPS, 0);
 }
 
-export function applyCapabilities(p: Process): void {
-  const last = lastCap();
+export function applyCapabilities(p: Process, last = lastCap()): void {
   const caps = p.capabilities ?? {};
   const eff = capMask(caps.effective, last, 'effective');
   const perm = capMask(caps.permitted, last, 'permitted');

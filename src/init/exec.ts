@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { libc } from '../linux/libc';
 import { passwdEntry } from '../linux/passwd';
 import { CLOSE_RANGE_CLOEXEC, F_SETFD } from '../linux/constants';
-import { errnoText } from './attributes';
+import { errnoText } from '../linux/errors';
 
 export function lookPath(file: string, env: string[]): string {
   if (file.includes('/')) return file;

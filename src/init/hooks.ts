@@ -1,7 +1,7 @@
 // The hooks around the init's own steps: asking the runtime to run prestart + createRuntime (MSG.HOOK round trip),
 // and running createContainer and startContainer itself, inside the container's namespaces, as runc's init does.
 import { MSG, readMessage, writeMessage } from '../process/protocol';
-import { hookState, runHooks, type HookBase, type HookStatus } from '../process/hook';
+import { envObject, hookState, runHooks, type HookBase, type HookStatus } from '../process/hook';
 import type { InitConfig } from './config';
 
 const base = (cfg: InitConfig): HookBase => ({
@@ -29,10 +29,6 @@ export function requestRuntimeHooks(cfg: InitConfig, sock: number): void {
 // A hook without env inherits the container process's environment, as runc's init (which has set it) passes on:
 // process.env for createContainer, and for startContainer the final one (with the HOME runc adds), given as `env`.
 export function runContainerHooks(cfg: InitConfig, kind: 'createContainer' | 'startContainer', status: HookStatus, cwd?: string, env?: string[]): void {
-  const inherited: NodeJS.ProcessEnv = {};
-  for (const e of env ?? cfg.config.process?.env ?? []) {
-    const eq = e.indexOf('=');
-    if (eq > 0) inherited[e.slice(0, eq)] = e.slice(eq + 1);
-  }
+  const inherited = envObject(env ?? cfg.config.process?.env ?? []);
   runHooks(kind, cfg.config.hooks, hookState(base(cfg), status, process.pid), cwd, inherited);
 }

@@ -8,7 +8,7 @@ import { SOCK_ENV } from '../process/launch';
 import type { InitConfig } from './config';
 import { finalizeRootfs, prepareRootfs, protectPaths } from './rootfs';
 import { applyRootPropagation } from './mounts';
-import { applyCapabilities, applyRlimits, dropBoundingSet, primeLastCap, setUser } from './credentials';
+import { applyCapabilities, applyRlimits, dropBoundingSet, setUser } from './credentials';
 import { checkExecutable, closeExtraFds, enterCwd, enterCwdAsRoot, lookPath, prepareEnv, resetSignals } from './exec';
 import { requestRuntimeHooks, runContainerHooks } from './hooks';
 import { applyPersonality, applyProcessAttributes } from './attributes';
@@ -36,7 +36,6 @@ function setup(cfg: InitConfig, sock: number): { file: string; args: string[]; e
   if (!ns.has('mount')) throw new Error('linux.namespaces: a mount namespace is required');
   // Before the pivot: afterwards /proc is the container's, which its config or image may have faked.
   procfsHandle();
-  primeLastCap();
   prepareRootfs(cfg, () => {
     requestRuntimeHooks(cfg, sock);
     runContainerHooks(cfg, 'createContainer', 'creating', cfg.rootfs);
@@ -60,10 +59,10 @@ function setup(cfg: InitConfig, sock: number): { file: string; args: string[]; e
   const env = prepareEnv(proc.env ?? [], proc.user?.uid ?? 0);
 
   const cwdDone = enterCwdAsRoot(proc.cwd || '/');
-  dropBoundingSet(proc);
+  dropBoundingSet(proc, cfg.lastCap);
   setUser(proc);
   enterCwd(proc.cwd || '/', !cwdDone);
-  applyCapabilities(proc);
+  applyCapabilities(proc, cfg.lastCap);
   if (proc.noNewPrivileges) l.prctl(C.PR_SET_NO_NEW_PRIVS, 1);
   // As runc: looked up as the user, from the process's cwd (PATH may hold relative entries).
   const file = lookPath(proc.args?.[0] ?? '', env);

@@ -1,9 +1,7 @@
 // Linux security module labels of the container: the AppArmor profile and SELinux process label that
 // the kernel applies at the next execve, the SELinux key label, and the mount label as context=.
 import { procfsWrite } from '../linux/procfs';
-import { errnoText } from './attributes';
-
-const code = (e: unknown): string | undefined => (e as { code?: string }).code;
+import { errnoText, isErrno } from '../linux/errors';
 
 // Both attributes are read by the kernel at the next execve of this thread, so writing them
 // before the exec.fifo wait (where an error can still reach `create`) is as good as right before exec.
@@ -20,7 +18,7 @@ export function applyAppArmorProfile(profile: string | undefined): void {
     try {
       procfsWrite(`self/attr/${attr}`, `exec ${profile}`);
     } catch (e) {
-      if (code(e) !== 'ENOENT') throw e;
+      if (!isErrno(e, 'ENOENT')) throw e;
       attr = 'exec';
       procfsWrite(`self/attr/${attr}`, `exec ${profile}`);
     }

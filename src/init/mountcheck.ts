@@ -15,8 +15,6 @@ const PROC_FILES_ALLOWED = new Set([
   '/proc/loadavg', '/proc/slabinfo', '/proc/net/dev', '/proc/sys/kernel/ns_last_pid', '/proc/sys/crypto/fips_enabled',
 ]);
 
-const isBindMount = (m: Mount): boolean => m.type === 'bind' || isBind(parseMountOptions(m.options));
-
 function sourceIsProcfs(bundle: string, m: Mount): boolean {
   let fd = -1;
   try {
@@ -34,7 +32,7 @@ function sourceIsProcfs(bundle: string, m: Mount): boolean {
 // a procfs is allowed (a fresh one, or a bind of one).
 function checkProcPath(bundle: string, dest: string, m: Mount): void {
   if (dest === '/proc') {
-    if (isBindMount(m) ? sourceIsProcfs(bundle, m) : m.type === 'proc') return;
+    if (isBind(parseMountOptions(m.options), m.type) ? sourceIsProcfs(bundle, m) : m.type === 'proc') return;
     throw new Error(`${JSON.stringify(dest)} cannot be mounted because it is not of type proc`);
   }
   if (dest.startsWith('/proc/') && !PROC_FILES_ALLOWED.has(dest)) {

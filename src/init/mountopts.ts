@@ -35,7 +35,8 @@ const CLEAR: Record<string, number> = {
 // mount(8)'s "defaults" means "no flags". runc passes it to the filesystem as data, where tmpfs and most
 // others reject it; we follow mount(8), which the spec refers to for option meanings.
 const NOOP = new Set(['defaults']);
-const PROPAGATION: Record<string, number> = {
+// Also the values of linux.rootfsPropagation (src/init/mounts.ts).
+export const PROPAGATION: Record<string, number> = {
   private: C.MS_PRIVATE, rprivate: C.MS_PRIVATE | C.MS_REC, shared: C.MS_SHARED, rshared: C.MS_SHARED | C.MS_REC,
   slave: C.MS_SLAVE, rslave: C.MS_SLAVE | C.MS_REC, unbindable: C.MS_UNBINDABLE, runbindable: C.MS_UNBINDABLE | C.MS_REC,
 };

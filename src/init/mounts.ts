@@ -6,10 +6,10 @@ import * as path from 'node:path';
 import type { Mount } from '../oci';
 import { libc } from '../linux/libc';
 import * as C from '../linux/constants';
-import { fdPath, mkdirAllInRoot, openInRoot } from '../linux/inroot';
+import { fdPath, mkdirAllInRoot, openInRoot, withFd } from '../linux/inroot';
 import { ignoring, isErrno } from '../linux/errors';
 import {
-  isBind, lockedFlagsFromStatfs, parseMountOptions, remountRetryFlags, statfsMountFlags, type MountOptions,
+  PROPAGATION, isBind, lockedFlagsFromStatfs, parseMountOptions, remountRetryFlags, statfsMountFlags, type MountOptions,
 } from './mountopts';
 import { copyTree } from './copyup';
 import type { CgroupMountInfo } from './config';
@@ -20,8 +20,6 @@ const PROPAGATION_FLAGS = C.MS_SHARED | C.MS_SLAVE | C.MS_PRIVATE | C.MS_UNBINDA
 
 export interface MountContext {
   rootFd: number;
-  // The rootfs path, to name resolved targets relative to it.
-  rootfs: string;
   bundle: string;
   cgroups: CgroupMountInfo[];
   cgroupns: boolean;
@@ -31,13 +29,8 @@ export interface MountContext {
   mountFds: Record<string, number>;
 }
 
-function withFd<T>(fd: number, f: (p: string, fd: number) => T): T {
-  try {
-    return f(fdPath(fd), fd);
-  } finally {
-    fs.closeSync(fd);
-  }
-}
+// withFd for mount(2), which takes the fd's /proc/self/fd path.
+const withFdPath = <T>(fd: number, f: (p: string, fd: number) => T): T => withFd(fd, () => f(fdPath(fd), fd));
 
 // A bind remount must repeat the flags the kernel locked on the source (nosuid, nodev...), or it fails.
 export function remountBind(target: string, flags: number): void {
@@ -71,7 +64,7 @@ function remountRequested(p: string, o: MountOptions): void {
 // directory underneath the new mount.
 function applyAfter(ctx: MountContext, dest: string, o: MountOptions): void {
   if (!o.propagation.length && !o.recAttrSet && !o.recAttrClr) return;
-  withFd(openInRoot(ctx.rootFd, dest), (p, fd) => {
+  withFdPath(openInRoot(ctx.rootFd, dest), (p, fd) => {
     for (const prop of o.propagation) libc().mount(null, p, null, prop, null);
     if (o.recAttrSet || o.recAttrClr) {
       libc().mountSetattr(fd, '', C.AT_EMPTY_PATH | C.AT_RECURSIVE, BigInt(o.recAttrSet), BigInt(o.recAttrClr));
@@ -90,7 +83,7 @@ function mountBind(ctx: MountContext, dest: string, m: Mount, o: MountOptions, t
   }
   // "remount" changes the flags of what is already mounted there instead of binding anew, as in runc.
   if (o.flags & C.MS_REMOUNT) {
-    withFd(openInRoot(ctx.rootFd, dest), (p) => remountRequested(p, o));
+    withFdPath(openInRoot(ctx.rootFd, dest), (p) => remountRequested(p, o));
     return applyAfter(ctx, dest, o);
   }
   let target: number;
@@ -100,7 +93,7 @@ function mountBind(ctx: MountContext, dest: string, m: Mount, o: MountOptions, t
     if (treeFd !== undefined) fs.closeSync(treeFd);
     throw e;
   }
-  withFd(target, (p, fd) => {
+  withFdPath(target, (p, fd) => {
     if (treeFd === undefined) {
       l.mount(source, p, null, C.MS_BIND | (o.flags & C.MS_REC), null);
       return;
@@ -111,7 +104,7 @@ function mountBind(ctx: MountContext, dest: string, m: Mount, o: MountOptions, t
       fs.closeSync(treeFd);
     }
   });
-  if (o.flags & ~(C.MS_BIND | C.MS_REC) || o.cleared) withFd(openInRoot(ctx.rootFd, dest), (p) => remountRequested(p, o));
+  if (o.flags & ~(C.MS_BIND | C.MS_REC) || o.cleared) withFdPath(openInRoot(ctx.rootFd, dest), (p) => remountRequested(p, o));
   applyAfter(ctx, dest, o);
 }
 
@@ -147,7 +140,7 @@ function mountFilesystem(ctx: MountContext, dest: string, m: Mount, o: MountOpti
     const joined = labelMountData(data.join(','), ctx.mountLabel, m.type);
     // proc and sysfs only onto a real directory, never through a final symlink (CVE-2019-19921).
     const target = needsPlainDirectory(m) ? openPlainDirectory(ctx.rootFd, dest, m.type!) : mkdirAllInRoot(ctx.rootFd, dest, 0o755);
-    withFd(checkResolved(ctx.rootFd, ctx.bundle, target, m), (p) => {
+    withFdPath(checkResolved(ctx.rootFd, ctx.bundle, target, m), (p) => {
       try {
         l.mount(m.source ?? m.type ?? 'none', p, m.type ?? null, flags, joined || null);
       } catch (e) {
@@ -156,7 +149,7 @@ function mountFilesystem(ctx: MountContext, dest: string, m: Mount, o: MountOpti
       }
     });
     // The fd opened before the mount still names the directory underneath: copy it up.
-    if (lower !== undefined) withFd(openInRoot(ctx.rootFd, dest, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY), (_p, upper) => copyTree(lower!, upper));
+    if (lower !== undefined) withFd(openInRoot(ctx.rootFd, dest, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY), (upper) => copyTree(lower!, upper));
   } finally {
     if (lower !== undefined) fs.closeSync(lower);
   }
@@ -185,10 +178,10 @@ export function finalizeMounts(mounts: Mount[] = []): void {
       const o = parseMountOptions(m.options);
       if (!writableUntilFinal(m, dest) || isBind(o, m.type)) continue;
       if (o.flags & C.MS_RDONLY) {
-        withFd(openInRoot(rootFd, dest), (p) => remountBind(p, C.MS_RDONLY | (o.flags & ~(C.MS_BIND | C.MS_REC | C.MS_REMOUNT))));
+        withFdPath(openInRoot(rootFd, dest), (p) => remountBind(p, C.MS_RDONLY | (o.flags & ~(C.MS_BIND | C.MS_REC | C.MS_REMOUNT))));
       }
       if (o.recAttrSet & C.MOUNT_ATTR.RDONLY) {
-        withFd(openInRoot(rootFd, dest), (_p, fd) =>
+        withFd(openInRoot(rootFd, dest), (fd) =>
           libc().mountSetattr(fd, '', C.AT_EMPTY_PATH | C.AT_RECURSIVE, BigInt(C.MOUNT_ATTR.RDONLY), 0n),
         );
       }
@@ -207,42 +200,37 @@ function mountCgroup(ctx: MountContext, dest: string, o: MountOptions): void {
   const v1 = ctx.cgroups.filter((c) => !c.unified);
   if (!v1.length) {
     const fd = mkdirAllInRoot(ctx.rootFd, dest, 0o755);
-    if (ctx.cgroupns) withFd(fd, (p) => libc().mount('cgroup2', p, 'cgroup2', flags, null));
+    if (ctx.cgroupns) withFdPath(fd, (p) => libc().mount('cgroup2', p, 'cgroup2', flags, null));
     else {
       const dir = ctx.cgroups.find((c) => c.unified)?.dir;
       if (!dir) return;
-      withFd(fd, (p) => libc().mount(dir, p, null, C.MS_BIND | C.MS_REC, null));
-      withFd(openInRoot(ctx.rootFd, dest), (p) => remountBind(p, flags));
+      withFdPath(fd, (p) => libc().mount(dir, p, null, C.MS_BIND | C.MS_REC, null));
+      withFdPath(openInRoot(ctx.rootFd, dest), (p) => remountBind(p, flags));
     }
     return;
   }
-  withFd(mkdirAllInRoot(ctx.rootFd, dest, 0o755), (p) =>
+  withFdPath(mkdirAllInRoot(ctx.rootFd, dest, 0o755), (p) =>
     libc().mount('tmpfs', p, 'tmpfs', flags & ~C.MS_RDONLY, labelMountData('mode=755', ctx.mountLabel, 'tmpfs')),
   );
   for (const c of v1) {
     const name = subdirName(c);
     const sub = path.posix.join(dest, name);
-    withFd(mkdirAllInRoot(ctx.rootFd, sub, 0o755), (p) => {
+    withFdPath(mkdirAllInRoot(ctx.rootFd, sub, 0o755), (p) => {
       // runc names the source of the name=systemd hierarchy "systemd", as systemd itself mounts it.
       const source = c.controllers.includes('name=systemd') ? 'systemd' : 'cgroup';
       if (ctx.cgroupns) libc().mount(source, p, 'cgroup', flags, c.controllers.join(','));
       else libc().mount(c.dir, p, null, C.MS_BIND | C.MS_REC, null);
     });
-    if (!ctx.cgroupns) withFd(openInRoot(ctx.rootFd, sub), (p) => remountBind(p, flags));
+    if (!ctx.cgroupns) withFdPath(openInRoot(ctx.rootFd, sub), (p) => remountBind(p, flags));
     // Co-mounted controllers (cpu,cpuacct) are also reachable by each name, as on the host.
     if (c.controllers.length > 1) {
       for (const ctl of c.controllers) {
         const link = ctl.replace(/^name=/, '');
-        withFd(openInRoot(ctx.rootFd, dest), (p) => ignoring('EEXIST', () => fs.symlinkSync(name, path.join(p, link))));
+        withFdPath(openInRoot(ctx.rootFd, dest), (p) => ignoring('EEXIST', () => fs.symlinkSync(name, path.join(p, link))));
       }
     }
   }
 }
-
-const ROOT_PROPAGATION: Record<string, number> = {
-  shared: C.MS_SHARED, rshared: C.MS_SHARED | C.MS_REC, slave: C.MS_SLAVE, rslave: C.MS_SLAVE | C.MS_REC,
-  private: C.MS_PRIVATE, rprivate: C.MS_PRIVATE | C.MS_REC, unbindable: C.MS_UNBINDABLE, runbindable: C.MS_UNBINDABLE | C.MS_REC,
-};
 
 // linux.rootfsPropagation (default rslave), in two steps as runc 1.3 applies it: `before` goes on the
 // old root before the rootfs is bound, `after` (0: nothing) on the new root once the filesystem is
@@ -251,7 +239,7 @@ const ROOT_PROPAGATION: Record<string, number> = {
 // runbindable no longer stops the read-only-path binds either).
 export function rootPropagation(value: string | undefined): { before: number; after: number } {
   if (value === undefined || value === '') return { before: C.MS_SLAVE | C.MS_REC, after: 0 };
-  const prop = ROOT_PROPAGATION[value];
+  const prop = Object.hasOwn(PROPAGATION, value) ? PROPAGATION[value] : undefined;
   if (prop === undefined) throw new Error(`linux.rootfsPropagation: unknown value ${JSON.stringify(value)}`);
   if (prop & C.MS_UNBINDABLE) return { before: C.MS_SLAVE | C.MS_REC, after: prop };
   return { before: prop, after: prop & C.MS_SHARED ? prop : 0 };

@@ -1,29 +1,21 @@
 // linux.readonlyPaths and linux.maskedPaths, after the pivot, with mounts made from fds onto fds
 // (open_tree, fsmount, move_mount): nothing depends on the container's /proc or resolves a name twice.
-import { O_CLOEXEC, O_PATH, RESOLVE_IN_ROOT, RESOLVE_NO_MAGICLINKS } from '../linux/constants';
+import { O_CLOEXEC, O_PATH, RESOLVE_NO_MAGICLINKS } from '../linux/constants';
 import * as C from '../linux/constants';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { libc } from '../linux/libc';
-import { openat2Retrying, openInRoot } from '../linux/inroot';
+import { openat2Retrying, openInRoot, withFd } from '../linux/inroot';
 import { isErrno } from '../linux/errors';
 import type { InitConfig } from './config';
 
 const FD_TO_FD = C.MOVE_MOUNT_F_EMPTY_PATH | C.MOVE_MOUNT_T_EMPTY_PATH;
 
-function closing<T>(fd: number, f: (fd: number) => T): T {
-  try {
-    return f(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
-}
-
 // A recursive bind of the path onto itself whose top mount is read-only, as runc's bind + remount.
 function readonlyBind(target: number): void {
   const l = libc();
-  closing(l.openTree(target, '', C.OPEN_TREE_CLONE | C.OPEN_TREE_CLOEXEC | C.AT_RECURSIVE | C.AT_EMPTY_PATH), (tree) => {
-    l.mountSetattr(tree, '', C.AT_EMPTY_PATH, BigInt(C.MOUNT_ATTR_RDONLY), 0n);
+  withFd(l.openTree(target, '', C.OPEN_TREE_CLONE | C.OPEN_TREE_CLOEXEC | C.AT_RECURSIVE | C.AT_EMPTY_PATH), (tree) => {
+    l.mountSetattr(tree, '', C.AT_EMPTY_PATH, BigInt(C.MOUNT_ATTR.RDONLY), 0n);
     l.moveMount(tree, '', target, '', FD_TO_FD);
   });
 }
@@ -31,19 +23,19 @@ function readonlyBind(target: number): void {
 // A read-only tmpfs over a directory, as runc's mount("tmpfs", path, "tmpfs", MS_RDONLY).
 function maskDirectory(target: number): void {
   const l = libc();
-  const mnt = closing(l.fsopen('tmpfs', C.FSOPEN_CLOEXEC), (ctx) => {
+  const mnt = withFd(l.fsopen('tmpfs', C.FSOPEN_CLOEXEC), (ctx) => {
     l.fsconfig(ctx, C.FSCONFIG_SET_STRING, 'source', 'tmpfs', 0);
     l.fsconfig(ctx, C.FSCONFIG_SET_FLAG, 'ro', null, 0);
     l.fsconfig(ctx, C.FSCONFIG_CMD_CREATE, null, null, 0);
-    return l.fsmount(ctx, C.FSMOUNT_CLOEXEC, C.MOUNT_ATTR_RDONLY);
+    return l.fsmount(ctx, C.FSMOUNT_CLOEXEC, C.MOUNT_ATTR.RDONLY);
   });
-  closing(mnt, () => l.moveMount(mnt, '', target, '', FD_TO_FD));
+  withFd(mnt, () => l.moveMount(mnt, '', target, '', FD_TO_FD));
 }
 
 // A bind of the null device over a file, cloned from the very fd that was checked.
 function maskFile(devNull: number, target: number): void {
   const l = libc();
-  closing(l.openTree(devNull, '', C.OPEN_TREE_CLONE | C.OPEN_TREE_CLOEXEC | C.AT_EMPTY_PATH), (tree) =>
+  withFd(l.openTree(devNull, '', C.OPEN_TREE_CLONE | C.OPEN_TREE_CLOEXEC | C.AT_EMPTY_PATH), (tree) =>
     l.moveMount(tree, '', target, '', FD_TO_FD),
   );
 }
@@ -68,7 +60,7 @@ function describe(st: fs.Stats): string {
 function openDevNull(rootFd: number): number {
   let fd: number;
   try {
-    fd = openat2Retrying(rootFd, 'dev/null', O_PATH | fs.constants.O_NOFOLLOW | O_CLOEXEC, 0, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
+    fd = openInRoot(rootFd, '/dev/null', O_PATH | fs.constants.O_NOFOLLOW);
   } catch (e) {
     throw new Error(`cannot mask files without /dev/null: ${(e as Error).message}`);
   }
@@ -99,7 +91,7 @@ function pinPseudoFilesystems(rootFd: number, cfg: InitConfig, pinned: Pinned[])
     const magic = PSEUDO_FS[m.type ?? ''];
     if (magic === undefined || seen.has(dest)) continue;
     seen.add(dest);
-    const fd = openat2Retrying(rootFd, dest.slice(1) || '.', O_PATH | fs.constants.O_NOFOLLOW | O_CLOEXEC, 0, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
+    const fd = openInRoot(rootFd, dest, O_PATH | fs.constants.O_NOFOLLOW);
     pinned.push({ dest, fd });
     if (libc().fstatfsType(fd) !== magic) throw new Error(`${dest} is no longer the ${m.type} mounted there (now ${describe(fs.fstatSync(fd))})`);
   }
@@ -137,7 +129,7 @@ export function protectPaths(cfg: InitConfig): void {
     for (const p of linux.readonlyPaths ?? []) {
       try {
         const fd = openOrSkip(p, ['ENOENT']);
-        if (fd !== undefined) closing(fd, readonlyBind);
+        if (fd !== undefined) withFd(fd, readonlyBind);
       } catch (e) {
         throw new Error(`linux.readonlyPaths ${p}: ${(e as Error).message}`);
       }
@@ -146,7 +138,7 @@ export function protectPaths(cfg: InitConfig): void {
       try {
         const fd = openOrSkip(p, ['ENOENT']);
         if (fd === undefined) continue;
-        closing(fd, (target) => {
+        withFd(fd, (target) => {
           if (fs.fstatSync(target).isDirectory()) maskDirectory(target);
           else maskFile((devNull ??= openDevNull(rootFd)), target);
         });

@@ -7,6 +7,7 @@ import { libc } from '../linux/libc';
 import * as C from '../linux/constants';
 import { mkdirAllInRoot } from '../linux/inroot';
 import { finalizeMounts, mountEntry, remountBind, rootPropagation } from './mounts';
+import { isBind, parseMountOptions } from './mountopts';
 import { createDevSymlinks, createDevices } from './devices';
 import { moveRoot, pivotRoot } from './pivot';
 import type { InitConfig } from './config';
@@ -41,7 +42,7 @@ export function prepareRootfs(cfg: InitConfig, beforePivot?: () => void): void {
   const rootFd = fs.openSync(cfg.rootfs, O_PATH | fs.constants.O_DIRECTORY | O_CLOEXEC);
   try {
     const cgroupns = (linux.namespaces ?? []).some((n) => n.type === 'cgroup');
-    const ctx = { rootFd, rootfs: cfg.rootfs, bundle: cfg.bundle, cgroups: cfg.cgroups, cgroupns, mountLabel: linux.mountLabel, mountFds: cfg.mountFds ?? {} };
+    const ctx = { rootFd, bundle: cfg.bundle, cgroups: cfg.cgroups, cgroupns, mountLabel: linux.mountLabel, mountFds: cfg.mountFds ?? {} };
     for (const [i, m] of (cfg.config.mounts ?? []).entries()) {
       try {
         mountEntry(ctx, m, i);
@@ -53,7 +54,7 @@ export function prepareRootfs(cfg: InitConfig, beforePivot?: () => void): void {
     if (cwd) fs.closeSync(mkdirAllInRoot(rootFd, cwd, 0o755));
 
     const devBound = (cfg.config.mounts ?? []).some(
-      (m) => path.posix.join('/', m.destination) === '/dev' && (m.type === 'bind' || (m.options ?? []).some((o) => o === 'bind' || o === 'rbind')),
+      (m) => path.posix.join('/', m.destination) === '/dev' && isBind(parseMountOptions(m.options), m.type),
     );
     if (!devBound) {
       createDevices(rootFd, linux.devices ?? [], cfg.userns);

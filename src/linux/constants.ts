@@ -37,7 +37,6 @@ export const MNT_DETACH = 2;
 
 export const SYS = {
   pivot_root: 155,
-  setns: 308,
   memfd_create: 319,
   close_range: 436,
   openat2: 437,
@@ -53,13 +52,20 @@ export const SYS = {
   fsopen: 430,
   fsconfig: 431,
   fsmount: 432,
+  personality: 135,
+  sched_setaffinity: 203,
+  set_mempolicy: 238,
+  ioprio_set: 251,
+  sched_setattr: 314,
+  setresuid: 117,
 } as const;
+
+export const AT_FDCWD = -100;
 
 export const OPEN_TREE_CLONE = 1;
 export const OPEN_TREE_CLOEXEC = 0o2000000;
 export const AT_EMPTY_PATH = 0x1000;
 export const AT_RECURSIVE = 0x8000;
-export const MOUNT_ATTR_RDONLY = 0x1;
 
 export const MFD_CLOEXEC = 1;
 export const MFD_ALLOW_SEALING = 2;
@@ -124,16 +130,6 @@ export const AF_NETLINK = 16;
 export const SOCK_RAW = 3;
 export const NETLINK_ROUTE = 0;
 // The process attributes of config.json: I/O priority, scheduling, CPU affinity, persona, NUMA policy.
-export const SYS_ATTR = {
-  personality: 135,
-  sched_setaffinity: 203,
-  set_mempolicy: 238,
-  ioprio_set: 251,
-  ioprio_get: 252,
-  sched_setattr: 314,
-  setresuid: 117,
-} as const;
-
 export const IOPRIO_WHO_PROCESS = 1;
 export const IOPRIO_CLASS_SHIFT = 13;
 export const IOPRIO_CLASS = { IOPRIO_CLASS_RT: 1, IOPRIO_CLASS_BE: 2, IOPRIO_CLASS_IDLE: 3 } as const;
@@ -193,9 +189,6 @@ export const FSCONFIG_SET_FLAG = 0;
 export const FSCONFIG_SET_STRING = 1;
 export const FSCONFIG_CMD_CREATE = 6;
 export const FSMOUNT_CLOEXEC = 1;
-export const MOUNT_ATTR_NOSUID = 0x2;
-export const MOUNT_ATTR_NODEV = 0x4;
-export const MOUNT_ATTR_NOEXEC = 0x8;
 export const MOVE_MOUNT_F_EMPTY_PATH = 0x4;
 export const MOVE_MOUNT_T_EMPTY_PATH = 0x40;
 

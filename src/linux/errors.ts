@@ -14,6 +14,14 @@ export class SysError extends Error {
   }
 }
 
+// The errno text of a failed call (SysError or a Node fs/child_process error), as Go prints it:
+// "operation not permitted". Errors without an errno keep their message.
+export function errnoText(e: unknown): string {
+  const n = (e as { errno?: unknown }).errno;
+  if (typeof n === 'number' && n !== 0) return util.getSystemErrorMessage(-Math.abs(n));
+  return (e as Error).message;
+}
+
 export function isErrno(e: unknown, code: string): boolean {
   return typeof e === 'object' && e !== null && (e as { code?: string }).code === code;
 }

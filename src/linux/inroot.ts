@@ -1,5 +1,5 @@
 // Path resolution inside a container's rootfs that can never escape it, built on openat2(RESOLVE_IN_ROOT).
-// Owns openInRoot/mkdirAllInRoot and the /proc/self/fd/N form used to hand resolved paths to mount(2).
+// Owns openInRoot/mkdirAllInRoot, the /proc/self/fd/N form used to hand resolved paths to mount(2), and withFd.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { libc } from './libc';
@@ -12,6 +12,15 @@ const O_DIRECTORY = fs.constants.O_DIRECTORY;
 const O_NOFOLLOW = fs.constants.O_NOFOLLOW;
 
 export const fdPath = (fd: number): string => `/proc/self/fd/${fd}`;
+
+// Runs f on fd and closes fd afterwards, whatever f does.
+export function withFd<T>(fd: number, f: (fd: number) => T): T {
+  try {
+    return f(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
 
 // With RESOLVE_IN_ROOT or RESOLVE_BENEATH the kernel answers EAGAIN when a rename or mount anywhere
 // raced the lookup, as it cannot then prove ".." stayed inside; a fresh lookup is the documented

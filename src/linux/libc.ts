@@ -2,9 +2,7 @@
 // Unit tests replace the whole object with setLibc(); nothing else in src/ calls koffi directly.
 import { koffi, type KoffiFn } from './native';
 import { SysError } from './errors';
-import {
-  SCHED_ATTR_SIZE, SYS, SYS_ATTR,
-} from './constants';
+import { AT_FDCWD, SCHED_ATTR_SIZE, SYS } from './constants';
 
 /** struct sched_attr without the utilisation clamps (the spec has no fields for them). */
 export interface SchedAttr {
@@ -61,7 +59,6 @@ export interface Libc {
   recv(fd: number, into: Uint8Array): number;
   // Attributes of the calling thread (pid 0) or of another process; the thread that execs keeps them.
   ioprioSet(which: number, who: number, ioprio: number): void;
-  ioprioGet(which: number, who: number): number;
   schedSetattr(pid: number, attr: SchedAttr): void;
   schedSetaffinity(pid: number, mask: BigUint64Array): void;
   personality(persona: number): number;
@@ -155,7 +152,7 @@ function bind(): Libc {
     setresuid: (r, e, s) => void check('setresuid', setresuid(r, e, s), String(e)),
     setresgid: (r, e, s) => void check('setresgid', setresgid(r, e, s), String(e)),
     setresuidThread: (r, e, s) =>
-      void check('setresuid', syscall(SYS_ATTR.setresuid, 'uint32_t', r, 'uint32_t', e, 'uint32_t', s), String(e)),
+      void check('setresuid', syscall(SYS.setresuid, 'uint32_t', r, 'uint32_t', e, 'uint32_t', s), String(e)),
     setgroups: (gids) => void check('setgroups', setgroups(gids.length, gids.length ? gids : null)),
     setsid: () => check('setsid', setsid()),
     prctl: (op, a2, a3 = 0, a4 = 0, a5 = 0) => check('prctl', prctl(op, a2, a3, a4, a5), String(op)),
@@ -238,8 +235,7 @@ function bind(): Libc {
     send: (fd, data) => check('send', send(fd, data, data.byteLength, 0x4000)),
     recv: (fd, into) => check('recv', recv(fd, into, into.byteLength, 0)),
     ioprioSet: (which, who, ioprio) =>
-      void check('ioprio_set', syscall(SYS_ATTR.ioprio_set, 'int', which, 'int', who, 'int', ioprio), String(ioprio)),
-    ioprioGet: (which, who) => check('ioprio_get', syscall(SYS_ATTR.ioprio_get, 'int', which, 'int', who)),
+      void check('ioprio_set', syscall(SYS.ioprio_set, 'int', which, 'int', who, 'int', ioprio), String(ioprio)),
     schedSetattr: (pid, a) => {
       const b = Buffer.alloc(SCHED_ATTR_SIZE);
       b.writeUInt32LE(SCHED_ATTR_SIZE, 0);
@@ -250,14 +246,14 @@ function bind(): Libc {
       b.writeBigUInt64LE(a.runtime, 24);
       b.writeBigUInt64LE(a.deadline, 32);
       b.writeBigUInt64LE(a.period, 40);
-      check('sched_setattr', syscall(SYS_ATTR.sched_setattr, 'int', pid, 'uint8_t *', b, 'uint', 0), String(pid));
+      check('sched_setattr', syscall(SYS.sched_setattr, 'int', pid, 'uint8_t *', b, 'uint', 0), String(pid));
     },
     schedSetaffinity: (pid, mask) =>
-      void check('sched_setaffinity', syscall(SYS_ATTR.sched_setaffinity, 'int', pid, 'size_t', mask.byteLength, 'uint64_t *', mask), String(pid)),
-    personality: (persona) => check('personality', syscall(SYS_ATTR.personality, 'ulong', persona), String(persona)),
+      void check('sched_setaffinity', syscall(SYS.sched_setaffinity, 'int', pid, 'size_t', mask.byteLength, 'uint64_t *', mask), String(pid)),
+    personality: (persona) => check('personality', syscall(SYS.personality, 'ulong', persona), String(persona)),
     setMempolicy: (mode, nodes, maxnode) =>
-      void check('set_mempolicy', syscall(SYS_ATTR.set_mempolicy, 'int', mode, 'uint64_t *', nodes.length ? nodes : null, 'ulong', maxnode)),
-    eaccess: (p, mode) => void check('eaccess', faccessat(-100 /* AT_FDCWD */, p, mode, 0x200 /* AT_EACCESS */), p),
+      void check('set_mempolicy', syscall(SYS.set_mempolicy, 'int', mode, 'uint64_t *', nodes.length ? nodes : null, 'ulong', maxnode)),
+    eaccess: (p, mode) => void check('eaccess', faccessat(AT_FDCWD, p, mode, 0x200 /* AT_EACCESS */), p),
     getdents: (dirfd) => {
       // struct linux_dirent64 { u64 d_ino; s64 d_off; u16 d_reclen; u8 d_type; char d_name[]; }
       const out: { name: string; type: number }[] = [];

@@ -33,7 +33,6 @@ export const RT_SCOPE_UNIVERSE = 0;
 export const IFF_UP = 0x1;
 export const AF_UNSPEC = 0;
 export const AF_INET = 2;
-export const AF_INET6 = 10;
 
 const NLMSG_HDRLEN = 16;
 const align4 = (n: number) => (n + 3) & ~3;

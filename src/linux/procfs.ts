@@ -7,7 +7,6 @@ import * as C from './constants';
 import { SysError } from './errors';
 import { openat2Retrying } from './inroot';
 
-const AT_FDCWD = -100;
 const { O_DIRECTORY, O_NOFOLLOW, O_RDONLY, O_WRONLY } = fs.constants;
 // Beneath the handle, never onto another mount (an overmount fails with EXDEV), and no jump through
 // /proc/<pid>/fd-style links. /proc/self and /proc/thread-self are plain relative symlinks: allowed.
@@ -25,7 +24,7 @@ function privateProc(): number {
   const ctx = l.fsopen('proc', C.FSOPEN_CLOEXEC);
   try {
     l.fsconfig(ctx, C.FSCONFIG_CMD_CREATE, null, null, 0);
-    return l.fsmount(ctx, C.FSMOUNT_CLOEXEC, C.MOUNT_ATTR_NOSUID | C.MOUNT_ATTR_NODEV | C.MOUNT_ATTR_NOEXEC);
+    return l.fsmount(ctx, C.FSMOUNT_CLOEXEC, C.MOUNT_ATTR.NOSUID | C.MOUNT_ATTR.NODEV | C.MOUNT_ATTR.NOEXEC);
   } finally {
     fs.closeSync(ctx);
   }
@@ -42,7 +41,7 @@ function verifyRoot(fd: number): void {
 function openRoot(): number {
   const attempts: [string, () => number][] = [
     ['fsopen', privateProc],
-    ['open_tree', () => libc().openTree(AT_FDCWD, '/proc', C.OPEN_TREE_CLONE | C.OPEN_TREE_CLOEXEC)],
+    ['open_tree', () => libc().openTree(C.AT_FDCWD, '/proc', C.OPEN_TREE_CLONE | C.OPEN_TREE_CLOEXEC)],
     ['open', () => fs.openSync('/proc', C.O_PATH | O_DIRECTORY | O_NOFOLLOW | C.O_CLOEXEC)],
   ];
   const errors: string[] = [];

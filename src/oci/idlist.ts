@@ -1,5 +1,6 @@
 // The Linux "list format" for sets of CPUs and NUMA nodes ("0-3,7"), as in execCPUAffinity and
-// linux.memoryPolicy.nodes; owns parsing it and packing it into the unsigned-long masks the kernel reads.
+// linux.memoryPolicy.nodes; owns parsing it, its config check, and packing it into the unsigned-long masks the kernel reads.
+import { fail, str, type Check } from './check';
 
 /** CONFIG_NR_CPUS tops out at 8192; an id past that can never name a real CPU or node. */
 export const MAX_IDS = 8192;
@@ -25,6 +26,16 @@ export function parseIdList(text: string, noun = 'CPU', max = MAX_IDS): number[]
   }
   return [...ids].sort((a, b) => a - b);
 }
+
+/** A config string in list format; the error names the JSON path and says what is wrong. */
+export const idListCheck = (noun: string): Check => (v, p) => {
+  str(v, p);
+  try {
+    parseIdList(v as string, noun);
+  } catch (e) {
+    fail(p, (e as Error).message);
+  }
+};
 
 /** The ids as a bitmask of 64-bit words (bit i of word w is id 64w+i), just long enough for the highest. */
 export function idMask(ids: readonly number[]): BigUint64Array {

@@ -40,7 +40,7 @@ import {
   SECCOMP_OPERATORS,
   TIME_OFFSET_CLOCKS,
 } from './enums';
-import { parseIdList } from './idlist';
+import { idListCheck, parseIdList } from './idlist';
 
 // The kernel rejects a zero-length extent, so size 0 can never work.
 export function buildIdMappingCheck(): Check {
@@ -137,14 +137,7 @@ const uniqueNamespaces: Check = (v, p) => {
 const MAX_MAJOR = 0xfff;
 const MAX_MINOR = 0xfffff;
 
-const memoryNodes: Check = (v, p) => {
-  str(v, p);
-  try {
-    parseIdList(v as string, 'memory policy node');
-  } catch (e) {
-    fail(p, (e as Error).message);
-  }
-};
+const memoryNodes = idListCheck('memory policy node');
 
 // set_mempolicy(2): the default and local policies take no nodes, the others need at least one
 // (MPOL_PREFERRED with none means local allocation).

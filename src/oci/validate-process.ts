@@ -22,7 +22,7 @@ import {
   uniqueBy,
 } from './check';
 import { IOPRIO_CLASSES, SCHEDULER_FLAGS, SCHEDULER_POLICIES } from './enums';
-import { parseIdList } from './idlist';
+import { idListCheck } from './idlist';
 import { RLIMITS } from './rlimits';
 
 // runc refuses a missing or empty argv, though the spec leaves args OPTIONAL.
@@ -42,14 +42,7 @@ const envEntry: Check = (v, p) => {
 };
 
 // "" leaves the affinity alone, as an absent field does.
-const cpuList: Check = (v, p) => {
-  str(v, p);
-  try {
-    parseIdList(v as string, 'CPU');
-  } catch (e) {
-    fail(p, (e as Error).message);
-  }
-};
+const cpuList = idListCheck('CPU');
 
 // Mirrors the sched_setattr(2) constraints runc checks before starting. runc bounds nice
 // only for the two policies that use it; sched_setattr clamps any other value itself.

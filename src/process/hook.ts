@@ -1,7 +1,7 @@
 // Runs one OCI hook (config.md "POSIX-platform Hooks"): path, args with args[0] as argv0, exactly env,
 // the state JSON on stdin, killed after timeout. Owns the state document and the error wording; runtime and init share it.
 import type { SpawnSyncReturns } from 'node:child_process';
-import * as util from 'node:util';
+import { errnoText } from '../linux/errors';
 import type { Hook, Hooks } from '../oci/spec';
 
 export type HookKind = keyof Hooks;
@@ -15,14 +15,11 @@ export interface HookBase {
   annotations?: Record<string, string>;
 }
 
-// runtime.md "State", in runc's key order; pid and annotations are left out when there are none, as runc does.
-export interface HookState {
-  ociVersion: string;
-  id: string;
+// runtime.md "State"; hookState() builds it in runc's key order, leaving pid and annotations out when
+// there are none, as runc does.
+export interface HookState extends HookBase {
   status: HookStatus;
   pid?: number;
-  bundle: string;
-  annotations?: Record<string, string>;
 }
 
 // Go marshals maps with sorted keys; hooks that compare or hash the document see the same bytes as with runc.
@@ -60,10 +57,7 @@ export function hookCommand(hook: Hook, inherited: NodeJS.ProcessEnv = {}): Hook
   if (hook.env === undefined) {
     for (const [k, v] of Object.entries(inherited)) if (v !== undefined) env[k] = v;
   }
-  for (const e of hook.env ?? []) {
-    const eq = e.indexOf('=');
-    if (eq > 0) env[e.slice(0, eq)] = e.slice(eq + 1);
-  }
+  Object.assign(env, envObject(hook.env ?? []));
   const args = hook.args ?? [];
   return {
     file: hook.path,
@@ -73,6 +67,16 @@ export function hookCommand(hook: Hook, inherited: NodeJS.ProcessEnv = {}): Hook
     env,
     timeoutMs: hook.timeout !== undefined ? hook.timeout * 1000 : undefined,
   };
+}
+
+// NAME=value entries as an env object: one without a name is dropped, a repeated name keeps its last value.
+export function envObject(entries: string[]): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const e of entries) {
+    const eq = e.indexOf('=');
+    if (eq > 0) env[e.slice(0, eq)] = e.slice(eq + 1);
+  }
+  return env;
 }
 
 export const hookName = (kind: HookKind, index: number) => `hooks.${kind}[${index}]`;
@@ -86,8 +90,7 @@ export function hookFailure(hook: Hook, r: Outcome): string | undefined {
   if (err?.code === 'ETIMEDOUT') return `hook ran past specified timeout of ${(hook.timeout ?? 0).toFixed(1)}s`;
   // A hook that exits without reading its stdin makes our write fail; Go's os/exec ignores that too.
   if (err && err.code !== 'EPIPE') {
-    const text = typeof err.errno === 'number' && err.errno < 0 ? util.getSystemErrorMessage(err.errno) : err.message;
-    return `exec ${hook.path}: ${text}`;
+    return `exec ${hook.path}: ${errnoText(err)}`;
   }
   const out = `stdout: ${r.stdout ?? ''}, stderr: ${r.stderr ?? ''}`;
   if (r.signal) return `signal: ${r.signal}, ${out}`;

@@ -34,7 +34,7 @@ export interface Launched {
   fds: Record<string, number>;
 }
 
-export const mapText = (m: LinuxIDMapping[] = []) => m.map((x) => `${x.containerID} ${x.hostID} ${x.size}\n`).join('');
+const mapText = (m: LinuxIDMapping[] = []) => m.map((x) => `${x.containerID} ${x.hostID} ${x.size}\n`).join('');
 
 export function launch(o: LaunchOptions): Launched {
   const l = libc();
@@ -77,32 +77,48 @@ export function launch(o: LaunchOptions): Launched {
     if (o.timensOffsets) attrs.add(ATTR.TIMENS_OFFSETS, Buffer.from(o.timensOffsets));
     writeMessage(ours, MSG.BOOTSTRAP, attrs.build());
 
-    for (;;) {
-      const m = readMessage(ours);
-      if (!m) throw new Error('the ocirun stub exited without reporting the init pid');
-      if (m.type === MSG.ERROR) throw new Error(m.payload.toString('utf8'));
-      if (m.type === MSG.MAPS_REQUEST && o.cloneFlags & CLONE_NEWUSER) {
-        const pid = child.pid;
-        if (o.setgroupsDeny) procfsWrite(`${pid}/setgroups`, 'deny');
-        procfsWrite(`${pid}/uid_map`, mapText(o.uidMappings));
-        procfsWrite(`${pid}/gid_map`, mapText(o.gidMappings));
-        writeMessage(ours, MSG.MAPS_DONE);
-      } else if (m.type === MSG.PID) {
-        return { pid: m.payload.readUInt32LE(0), sock: ours, stub: child, fds };
-      } else {
-        throw new Error(`protocol: unexpected message ${m.type} from the stub`);
-      }
-    }
+    const maps = o.cloneFlags & CLONE_NEWUSER ? o : undefined;
+    const pid = awaitStubPid(ours, child.pid, maps, 'the ocirun stub exited without reporting the init pid');
+    return { pid, sock: ours, stub: child, fds };
   } catch (e) {
     for (const fd of opened) fs.closeSync(fd);
     fs.closeSync(ours);
-    if (child?.pid) {
-      try {
-        process.kill(child.pid, 'SIGKILL');
-      } catch {
-        /* already gone */
-      }
-    }
+    killStub(child);
     throw e;
+  }
+}
+
+export interface StubMaps {
+  uidMappings?: LinuxIDMapping[];
+  gidMappings?: LinuxIDMapping[];
+  setgroupsDeny?: boolean;
+}
+
+// The rest of the handshake after BOOTSTRAP: the id maps of a new user namespace when the stub asks
+// (maps undefined: it must not ask), then the pid it reports. eof says what it means if it just exits.
+export function awaitStubPid(sock: number, stubPid: number, maps: StubMaps | undefined, eof: string): number {
+  for (;;) {
+    const m = readMessage(sock);
+    if (!m) throw new Error(eof);
+    if (m.type === MSG.ERROR) throw new Error(m.payload.toString('utf8'));
+    if (m.type === MSG.MAPS_REQUEST && maps) {
+      if (maps.setgroupsDeny) procfsWrite(`${stubPid}/setgroups`, 'deny');
+      procfsWrite(`${stubPid}/uid_map`, mapText(maps.uidMappings));
+      procfsWrite(`${stubPid}/gid_map`, mapText(maps.gidMappings));
+      writeMessage(sock, MSG.MAPS_DONE);
+    } else if (m.type === MSG.PID) {
+      return m.payload.readUInt32LE(0);
+    } else {
+      throw new Error(`protocol: unexpected message ${m.type} from the stub`);
+    }
+  }
+}
+
+export function killStub(child: ChildProcess | undefined): void {
+  if (!child?.pid) return;
+  try {
+    process.kill(child.pid, 'SIGKILL');
+  } catch {
+    /* already gone */
   }
 }

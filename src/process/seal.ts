@@ -4,11 +4,10 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { libc } from '../linux/libc';
 import {
-  AT_EMPTY_PATH, F_ADD_SEALS, F_SEAL_GROW, F_SEAL_SEAL, F_SEAL_SHRINK, F_SEAL_WRITE,
-  MFD_ALLOW_SEALING, MFD_CLOEXEC, MOUNT_ATTR_RDONLY, OPEN_TREE_CLOEXEC, OPEN_TREE_CLONE,
+  AT_EMPTY_PATH, AT_FDCWD, F_ADD_SEALS, F_SEAL_GROW, F_SEAL_SEAL, F_SEAL_SHRINK, F_SEAL_WRITE,
+  MFD_ALLOW_SEALING, MFD_CLOEXEC, MOUNT_ATTR, OPEN_TREE_CLOEXEC, OPEN_TREE_CLONE,
 } from '../linux/constants';
 
-const AT_FDCWD = -100;
 const F_DUPFD_CLOEXEC = 1030;
 
 // open_tree(OPEN_TREE_CLONE) makes a private, never-attached bind mount of the binary; marking it
@@ -17,7 +16,7 @@ const F_DUPFD_CLOEXEC = 1030;
 export function sealedSelf(): number {
   const fd = libc().openTree(AT_FDCWD, '/proc/self/exe', OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
   try {
-    libc().mountSetattr(fd, '', AT_EMPTY_PATH, BigInt(MOUNT_ATTR_RDONLY), 0n);
+    libc().mountSetattr(fd, '', AT_EMPTY_PATH, BigInt(MOUNT_ATTR.RDONLY), 0n);
   } catch (e) {
     fs.closeSync(fd);
     throw e;

@@ -4,9 +4,9 @@ import * as fs from 'node:fs';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { libc } from '../linux/libc';
 import { CLONE_NEWUSER, O_CLOEXEC } from '../linux/constants';
-import { ATTR, AttrWriter, MSG, readMessage, writeMessage } from './protocol';
+import { ATTR, AttrWriter, MSG, writeMessage } from './protocol';
 import { stubMemfd } from './seal';
-import { SOCK_ENV, mapText } from './launch';
+import { SOCK_ENV, awaitStubPid, killStub } from './launch';
 import type { LinuxIDMapping } from '../oci';
 
 // Node cannot unshare(CLONE_NEWUSER) (it is multithreaded), hence the stub. Returns an O_RDONLY fd of
@@ -29,28 +29,10 @@ export function userNamespaceFd(uidMappings: LinuxIDMapping[], gidMappings: Linu
     }
     if (!child.pid) throw new Error('cannot start the ocirun stub');
     writeMessage(ours, MSG.BOOTSTRAP, new AttrWriter().u32(ATTR.CLONE_FLAGS, CLONE_NEWUSER).add(ATTR.HOLD, Buffer.alloc(0)).build());
-    for (;;) {
-      const m = readMessage(ours);
-      if (!m) throw new Error('the ocirun stub exited before its user namespace was ready');
-      if (m.type === MSG.ERROR) throw new Error(m.payload.toString('utf8'));
-      if (m.type === MSG.MAPS_REQUEST) {
-        fs.writeFileSync(`/proc/${child.pid}/uid_map`, mapText(uidMappings));
-        fs.writeFileSync(`/proc/${child.pid}/gid_map`, mapText(gidMappings));
-        writeMessage(ours, MSG.MAPS_DONE);
-      } else if (m.type === MSG.PID) {
-        return fs.openSync(`/proc/${m.payload.readUInt32LE(0)}/ns/user`, fs.constants.O_RDONLY | O_CLOEXEC);
-      } else {
-        throw new Error(`protocol: unexpected message ${m.type} from the stub`);
-      }
-    }
+    const pid = awaitStubPid(ours, child.pid, { uidMappings, gidMappings }, 'the ocirun stub exited before its user namespace was ready');
+    return fs.openSync(`/proc/${pid}/ns/user`, fs.constants.O_RDONLY | O_CLOEXEC);
   } catch (e) {
-    if (child?.pid) {
-      try {
-        process.kill(child.pid, 'SIGKILL');
-      } catch {
-        /* already gone */
-      }
-    }
+    killStub(child);
     throw e;
   } finally {
     // EOF tells a holding stub to exit.
