@@ -42,8 +42,8 @@ export function createDevices(rootFd: number, devices: LinuxDevice[], bindFromHo
   }
 }
 
-const makedev = (major: number, minor: number) =>
-  ((minor & 0xff) | ((major & 0xfff) << 8) | ((minor & ~0xff) << 12) | ((major & ~0xfff) << 32)) >>> 0;
+// Validation caps major at 12 and minor at 20 bits, which the 32-bit dev_t layout holds entirely.
+const makedev = (major: number, minor: number) => ((minor & 0xff) | ((major & 0xfff) << 8) | ((minor & 0xfff00) << 12)) >>> 0;
 
 const typeBits = (t: string) => (t === 'b' ? C.S_IFBLK : t === 'p' ? C.S_IFIFO : C.S_IFCHR);
 
