@@ -1,11 +1,10 @@
 // The cgroup v2 driver: one directory in the unified hierarchy, resources written in runc's fs2 order,
 // the device filter as an eBPF program, freezing via cgroup.freeze, killing via cgroup.kill.
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import type { LinuxResources } from '../../oci';
 import type { CgroupDriver, CgroupStats } from '../types';
 import { log } from '../../log';
 import { makeContext } from './context';
+import { writeFile } from './files';
 import { setCpu } from './cpu';
 import { setCpuset } from './cpuset';
 import { setDevices, type DeviceOptions } from './devices';
@@ -39,7 +38,7 @@ export class V2Driver implements CgroupDriver {
 
   join(pid: number): void {
     try {
-      fs.writeFileSync(path.join(this.dir, 'cgroup.procs'), String(pid));
+      writeFile(this.dir, 'cgroup.procs', String(pid), 'cgroup.procs');
     } catch (e) {
       throw new Error(`cannot join cgroup ${this.dir}: ${(e as Error).message}`);
     }

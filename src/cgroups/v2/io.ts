@@ -22,15 +22,15 @@ const THROTTLES: [keyof LinuxBlockIO, string][] = [
 export function setIo(ctx: ApplyContext, io: LinuxBlockIO | undefined): void {
   if (!io) return;
   const bfq = exists(ctx.dir, 'io.bfq.weight');
+  // Per-device weights need BFQ with per-device support (kernel 5.4+): its file then reads
+  // "default N" lines rather than a bare number. Elsewhere runc ignores them, and so do we (with a warning).
+  const perDevice = bfq && !/^\s*\d+\s*$/.test(readOptional(ctx.dir, 'io.bfq.weight') ?? '');
   if (io.weight) {
     // BFQ takes the v1 range as is; io.weight needs the conversion.
     if (bfq) ctx.write('io.bfq.weight', String(io.weight), `${F}.weight`);
     else ctx.write('io.weight', String(blkioWeightToIoWeight(io.weight)), `${F}.weight`);
   }
   if (io.leafWeight !== undefined) ctx.warn(`${F}.leafWeight: cgroup v2 has no leaf weights; ignored`);
-  // Per-device weights need BFQ with per-device support (kernel 5.4+): its file then reads back
-  // "default N" lines rather than a bare number. Elsewhere runc ignores them, and so do we (with a warning).
-  const perDevice = bfq && !/^\s*\d+\s*$/.test(readOptional(ctx.dir, 'io.bfq.weight') ?? '');
   (io.weightDevice ?? []).forEach((wd, i) => {
     if (wd.weight === undefined) return;
     if (!perDevice) {

@@ -5,6 +5,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { sleepMs } from '../../linux/sleep';
 import { readControllers } from './context';
+import { writeFile } from './files';
 
 // The cgroup2 root that dir lives in: its topmost ancestor that is still a cgroup (has cgroup.controllers).
 // A path that does not exist yet counts from its first existing ancestor.
@@ -24,13 +25,13 @@ export function hierarchyRoot(dir: string): string {
 // later as an error naming the resource that needs it.
 function enableControllers(dir: string, controllers: string[]): void {
   if (!controllers.length) return;
-  const file = path.join(dir, 'cgroup.subtree_control');
+  const file = 'cgroup.subtree_control';
   try {
-    fs.writeFileSync(file, controllers.map((c) => `+${c}`).join(' '));
+    writeFile(dir, file, controllers.map((c) => `+${c}`).join(' '), file);
   } catch {
     for (const c of controllers) {
       try {
-        fs.writeFileSync(file, `+${c}`);
+        writeFile(dir, file, `+${c}`, file);
       } catch {
         /* see above */
       }
