@@ -94,6 +94,24 @@ export interface Libc {
 
 let current: Libc | undefined;
 
+// union bpf_attr, the BPF_PROG_LOAD and BPF_PROG_QUERY members (koffi passes the buffers in place).
+// Registered once per process: koffi refuses a second type of the same name when bind() runs again.
+let bpfTypes: { load: unknown; query: unknown } | undefined;
+function bpfAttrTypes(k: ReturnType<typeof koffi>): { load: unknown; query: unknown } {
+  bpfTypes ??= {
+    load: k.struct('ocirun_bpf_prog_load_attr', {
+      prog_type: 'uint32', insn_cnt: 'uint32', insns: 'const uint8_t *', license: 'const char *',
+      log_level: 'uint32', log_size: 'uint32', log_buf: 'uint8_t *', kern_version: 'uint32', prog_flags: 'uint32',
+      prog_name: 'char[16]', prog_ifindex: 'uint32', expected_attach_type: 'uint32',
+    }),
+    query: k.struct('ocirun_bpf_prog_query_attr', {
+      target_fd: 'uint32', attach_type: 'uint32', query_flags: 'uint32', attach_flags: 'uint32',
+      prog_ids: 'uint32_t *', prog_cnt: 'uint32',
+    }),
+  };
+  return bpfTypes;
+}
+
 export function setLibc(fake: Libc | undefined): void {
   current = fake;
 }
@@ -151,16 +169,7 @@ function bind(): Libc {
   const utimensat = f('int utimensat(int dirfd, const char *path, const int64_t *times, int flags)');
   const futimens = f('int futimens(int fd, const int64_t *times)');
   const enc = (s: string) => Buffer.byteLength(s);
-  // union bpf_attr, the BPF_PROG_LOAD and BPF_PROG_QUERY members (koffi passes the buffers in place).
-  const bpfLoadAttr = k.struct('ocirun_bpf_prog_load_attr', {
-    prog_type: 'uint32', insn_cnt: 'uint32', insns: 'const uint8_t *', license: 'const char *',
-    log_level: 'uint32', log_size: 'uint32', log_buf: 'uint8_t *', kern_version: 'uint32', prog_flags: 'uint32',
-    prog_name: 'char[16]', prog_ifindex: 'uint32', expected_attach_type: 'uint32',
-  });
-  const bpfQueryAttr = k.struct('ocirun_bpf_prog_query_attr', {
-    target_fd: 'uint32', attach_type: 'uint32', query_flags: 'uint32', attach_flags: 'uint32',
-    prog_ids: 'uint32_t *', prog_cnt: 'uint32',
-  });
+  const { load: bpfLoadAttr, query: bpfQueryAttr } = bpfAttrTypes(k);
   const bpfWords = (cmd: number, words: number[]) => {
     const attr = new Uint32Array(words);
     return syscall(SYS_BPF, 'int', cmd, 'uint32_t *', attr, 'uint', attr.byteLength);
