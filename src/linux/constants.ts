@@ -201,3 +201,19 @@ export const RESOLVE_BENEATH = 0x08;
 export const PROC_SUPER_MAGIC = 0x9fa0;
 export const PROC_ROOT_INO = 1;
 export const SYSFS_MAGIC = 0x62656572;
+
+// bpf(2) for the cgroup2 device filter (src/cgroups/v2/ebpf.ts): commands, the program and attach
+// type of BPF_PROG_TYPE_CGROUP_DEVICE, and the access/type bits of struct bpf_cgroup_dev_ctx.
+export const SYS_BPF = 321;
+export const BPF_CMD = {
+  PROG_LOAD: 5,
+  PROG_ATTACH: 8,
+  PROG_DETACH: 9,
+  PROG_GET_FD_BY_ID: 13,
+  PROG_QUERY: 16,
+} as const;
+export const BPF_PROG_TYPE_CGROUP_DEVICE = 15;
+export const BPF_CGROUP_DEVICE = 6;
+export const BPF_F_ALLOW_MULTI = 2;
+export const BPF_DEVCG_ACC = { MKNOD: 1, READ: 2, WRITE: 4 } as const;
+export const BPF_DEVCG_DEV = { BLOCK: 1, CHAR: 2 } as const;

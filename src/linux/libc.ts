@@ -2,7 +2,7 @@
 // Unit tests replace the whole object with setLibc(); nothing else in src/ calls koffi directly.
 import { koffi, type KoffiFn } from './native';
 import { SysError } from './errors';
-import { AT_FDCWD, SCHED_ATTR_SIZE, SYS } from './constants';
+import { AT_FDCWD, BPF_CMD, SCHED_ATTR_SIZE, SYS, SYS_BPF } from './constants';
 
 /** struct sched_attr without the utilisation clamps (the spec has no fields for them). */
 export interface SchedAttr {
@@ -80,9 +80,34 @@ export interface Libc {
   fsmount(fd: number, flags: number, attrs: number): number;
   moveMount(fromDirfd: number, fromPath: string, toDirfd: number, toPath: string, flags: number): void;
   fstatfsType(fd: number): number;
+  // bpf(2) for the cgroup2 device filter: load a program (its verifier log in the error), attach/detach
+  // it to a cgroup dir fd, list what is attached, and get an fd for a listed program id.
+  bpfProgLoad(progType: number, insns: Uint8Array, license: string, name: string, expectedAttachType: number): number;
+  bpfProgAttach(targetFd: number, progFd: number, attachType: number, flags: number): void;
+  bpfProgDetach(targetFd: number, progFd: number, attachType: number): void;
+  bpfProgQuery(targetFd: number, attachType: number): number[];
+  bpfProgGetFdById(id: number): number;
 }
 
 let current: Libc | undefined;
+
+// union bpf_attr, the BPF_PROG_LOAD and BPF_PROG_QUERY members (koffi passes the buffers in place).
+// Registered once per process: koffi refuses a second type of the same name when bind() runs again.
+let bpfTypes: { load: unknown; query: unknown } | undefined;
+function bpfAttrTypes(k: ReturnType<typeof koffi>): { load: unknown; query: unknown } {
+  bpfTypes ??= {
+    load: k.struct('ocirun_bpf_prog_load_attr', {
+      prog_type: 'uint32', insn_cnt: 'uint32', insns: 'const uint8_t *', license: 'const char *',
+      log_level: 'uint32', log_size: 'uint32', log_buf: 'uint8_t *', kern_version: 'uint32', prog_flags: 'uint32',
+      prog_name: 'char[16]', prog_ifindex: 'uint32', expected_attach_type: 'uint32',
+    }),
+    query: k.struct('ocirun_bpf_prog_query_attr', {
+      target_fd: 'uint32', attach_type: 'uint32', query_flags: 'uint32', attach_flags: 'uint32',
+      prog_ids: 'uint32_t *', prog_cnt: 'uint32',
+    }),
+  };
+  return bpfTypes;
+}
 
 export function setLibc(fake: Libc | undefined): void {
   current = fake;
@@ -141,6 +166,11 @@ function bind(): Libc {
   const utimensat = f('int utimensat(int dirfd, const char *path, const int64_t *times, int flags)');
   const futimens = f('int futimens(int fd, const int64_t *times)');
   const enc = (s: string) => Buffer.byteLength(s);
+  const { load: bpfLoadAttr, query: bpfQueryAttr } = bpfAttrTypes(k);
+  const bpfWords = (cmd: number, words: number[]) => {
+    const attr = new Uint32Array(words);
+    return syscall(SYS_BPF, 'int', cmd, 'uint32_t *', attr, 'uint', attr.byteLength);
+  };
   return {
     mount: (src, tgt, type, flags, data) => void check('mount', mount(src, tgt, type, flags, data), tgt),
     umount2: (tgt, flags) => void check('umount2', umount2(tgt, flags), tgt),
@@ -300,5 +330,46 @@ function bind(): Libc {
       check('fstatfs', syscall(SYS.fstatfs, 'int', fd, 'int64_t *', buf));
       return Number(buf[0]);
     },
+    bpfProgLoad: (progType, insns, license, name, expectedAttachType) => {
+      const load = (logBuf: Buffer | null) =>
+        syscall(SYS_BPF, 'int', BPF_CMD.PROG_LOAD, 'ocirun_bpf_prog_load_attr *', {
+          prog_type: progType, insn_cnt: insns.byteLength / 8, insns, license,
+          log_level: logBuf ? 1 : 0, log_size: logBuf ? logBuf.length : 0, log_buf: logBuf,
+          kern_version: 0, prog_flags: 0, prog_name: name, prog_ifindex: 0, expected_attach_type: expectedAttachType,
+        }, 'uint', k.sizeof(bpfLoadAttr));
+      const fd = Number(load(null));
+      if (fd >= 0) return fd;
+      const first = errno();
+      // Load again with the verifier log, so a refused program says why.
+      const log = Buffer.alloc(65536);
+      const again = Number(load(log));
+      if (again >= 0) return again;
+      const text = log.toString('utf8', 0, Math.max(0, log.indexOf(0))).trim().split('\n').slice(-3).join('; ');
+      throw new SysError('bpf(BPF_PROG_LOAD)', first, text ? `(verifier: ${text})` : undefined);
+    },
+    bpfProgAttach: (target, prog, type, flags) =>
+      void check('bpf(BPF_PROG_ATTACH)', bpfWords(BPF_CMD.PROG_ATTACH, [target, prog, type, flags, 0])),
+    bpfProgDetach: (target, prog, type) =>
+      void check('bpf(BPF_PROG_DETACH)', bpfWords(BPF_CMD.PROG_DETACH, [target, prog, type, 0, 0])),
+    bpfProgQuery: (target, type) => {
+      // A cgroup holds at most 64 programs per attach type; ENOSPC reports the real count.
+      for (let size = 64; ; ) {
+        const ids = new Uint32Array(size);
+        const attr = { target_fd: target, attach_type: type, query_flags: 0, attach_flags: 0, prog_ids: ids, prog_cnt: size };
+        const r = Number(syscall(SYS_BPF, 'int', BPF_CMD.PROG_QUERY, 'ocirun_bpf_prog_query_attr *', attr, 'uint', k.sizeof(bpfQueryAttr)));
+        if (r === -1) {
+          const e = errno();
+          if (e === 28 /* ENOSPC */ && size < 4096) {
+            size *= 4;
+            continue;
+          }
+          throw new SysError('bpf(BPF_PROG_QUERY)', e);
+        }
+        // The count comes back in the struct, which koffi does not copy out: the ids end at the first 0.
+        const n = ids.indexOf(0);
+        return Array.from(n < 0 ? ids : ids.subarray(0, n));
+      }
+    },
+    bpfProgGetFdById: (id) => check('bpf(BPF_PROG_GET_FD_BY_ID)', bpfWords(BPF_CMD.PROG_GET_FD_BY_ID, [id, 0, 0]), String(id)),
   };
 }
