@@ -208,3 +208,8 @@ export const RESOLVE_BENEATH = 0x08;
 export const PROC_SUPER_MAGIC = 0x9fa0;
 export const PROC_ROOT_INO = 1;
 export const SYSFS_MAGIC = 0x62656572;
+
+// eventfd(2) and inotify(7) flags for `events`.
+export const EFD_CLOEXEC = 0o2000000;
+export const IN_CLOEXEC = 0o2000000;
+export const IN_MODIFY = 0x2;

@@ -83,6 +83,10 @@ export interface Libc {
   fsmount(fd: number, flags: number, attrs: number): number;
   moveMount(fromDirfd: number, fromPath: string, toDirfd: number, toPath: string, flags: number): void;
   fstatfsType(fd: number): number;
+  // Notification fds for `events`: the v1 OOM eventfd and the v2 memory.events inotify watch.
+  eventfd(initval: number, flags: number): number;
+  inotifyInit1(flags: number): number;
+  inotifyAddWatch(fd: number, path: string, mask: number): number;
 }
 
 let current: Libc | undefined;
@@ -143,6 +147,9 @@ function bind(): Libc {
   const fchmodat = f('int fchmodat(int dirfd, const char *path, uint32_t mode, int flags)');
   const utimensat = f('int utimensat(int dirfd, const char *path, const int64_t *times, int flags)');
   const futimens = f('int futimens(int fd, const int64_t *times)');
+  const eventfd = f('int eventfd(unsigned int initval, int flags)');
+  const inotifyInit1 = f('int inotify_init1(int flags)');
+  const inotifyAddWatch = f('int inotify_add_watch(int fd, const char *path, uint32_t mask)');
   const enc = (s: string) => Buffer.byteLength(s);
   return {
     mount: (src, tgt, type, flags, data) => void check('mount', mount(src, tgt, type, flags, data), tgt),
@@ -304,5 +311,8 @@ function bind(): Libc {
       check('fstatfs', syscall(SYS.fstatfs, 'int', fd, 'int64_t *', buf));
       return Number(buf[0]);
     },
+    eventfd: (initval, flags) => check('eventfd', eventfd(initval, flags)),
+    inotifyInit1: (flags) => check('inotify_init1', inotifyInit1(flags)),
+    inotifyAddWatch: (fd, p, mask) => check('inotify_add_watch', inotifyAddWatch(fd, p, mask), p),
   };
 }
