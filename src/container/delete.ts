@@ -1,23 +1,22 @@
 // `delete`: removes a stopped (or, with --force, any) container: processes, cgroups, state.
 // Owns the order: kill, wait for the processes to go, remove cgroups, remove the state directory.
 import * as fs from 'node:fs';
-import { CgroupManager } from '../cgroups/manager';
 import { Store, status, type StoredState } from './state';
 import { waitGone } from './create';
 import { runPoststop } from './hooks';
+import { allPids, destroyCgroups, isPaused, setFrozen, signalAll } from './cgctl';
 
 // hookCwd: where poststop hooks run; runc's is its own cwd (the bundle for `run`).
 export function destroy(store: Store, s: StoredState, hookCwd = process.cwd()): void {
-  const cg = new CgroupManager(s.cgroupPaths);
-  for (const pid of cg.pids()) {
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch {
-      /* gone */
-    }
-  }
-  for (const pid of cg.pids()) waitGone(pid);
-  cg.destroy();
+  const paths = s.cgroupPaths;
+  // Without a pid namespace of its own, processes can outlive init: SIGKILL them as runc does (the
+  // freeze inside signalAll keeps a forking one from escaping, the thaw lets the kill land). With
+  // one, the kernel killed them with init; other processes sharing the cgroup are not ours to kill.
+  const pidns = s.config.linux?.namespaces?.find((n) => n.type === 'pid');
+  if (!pidns || pidns.path) signalAll(paths, 9);
+  else if (isPaused(paths)) setFrozen(paths, false);
+  for (const pid of allPids(paths)) waitGone(pid);
+  destroyCgroups(paths);
   fs.rmSync(store.dir(s.id), { recursive: true, force: true });
   // config.md: "after the container is deleted but before the delete operation returns".
   runPoststop(s.config, s, hookCwd);
@@ -29,13 +28,13 @@ export function deleteContainer(store: Store, s: StoredState, force: boolean, ho
     if (!force) throw new Error(`cannot delete container ${s.id} that is not stopped: ${st}`);
   }
   if (st !== 'stopped') {
-    const cg = new CgroupManager(s.cgroupPaths);
-    if (st === 'paused') cg.setFrozen(false);
+    // A frozen init cannot act on SIGKILL (runc#2105 hangs here): thaw after signalling.
     try {
       process.kill(s.pid, 'SIGKILL');
     } catch {
       /* already gone */
     }
+    if (st === 'paused') setFrozen(s.cgroupPaths, false);
     waitGone(s.pid);
   }
   destroy(store, s, hookCwd);

@@ -3,7 +3,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Spec } from '../oci';
-import { CgroupManager } from '../cgroups/manager';
+import { isPaused } from './cgctl';
 import { libc } from '../linux/libc';
 import { LOCK_EX } from '../linux/constants';
 import { OCI_VERSION } from '../oci';
@@ -97,8 +97,9 @@ export function isAlive(s: StoredState): boolean {
 
 export function status(store: Store, s: StoredState): Status {
   if (!isAlive(s)) return 'stopped';
+  // runc asks the freezer first: a created container can be paused too, and then shows "paused".
+  if (isPaused(s.cgroupPaths)) return 'paused';
   if (fs.existsSync(path.join(store.dir(s.id), FIFO))) return 'created';
-  if (new CgroupManager(s.cgroupPaths).isPaused()) return 'paused';
   return 'running';
 }
 

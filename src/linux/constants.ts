@@ -217,3 +217,7 @@ export const BPF_CGROUP_DEVICE = 6;
 export const BPF_F_ALLOW_MULTI = 2;
 export const BPF_DEVCG_ACC = { MKNOD: 1, READ: 2, WRITE: 4 } as const;
 export const BPF_DEVCG_DEV = { BLOCK: 1, CHAR: 2 } as const;
+// eventfd(2) and inotify(7) flags for `events`.
+export const EFD_CLOEXEC = 0o2000000;
+export const IN_CLOEXEC = 0o2000000;
+export const IN_MODIFY = 0x2;

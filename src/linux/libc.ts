@@ -87,6 +87,10 @@ export interface Libc {
   bpfProgDetach(targetFd: number, progFd: number, attachType: number): void;
   bpfProgQuery(targetFd: number, attachType: number): number[];
   bpfProgGetFdById(id: number): number;
+  // Notification fds for `events`: the v1 OOM eventfd and the v2 memory.events inotify watch.
+  eventfd(initval: number, flags: number): number;
+  inotifyInit1(flags: number): number;
+  inotifyAddWatch(fd: number, path: string, mask: number): number;
 }
 
 let current: Libc | undefined;
@@ -165,6 +169,9 @@ function bind(): Libc {
   const fchmodat = f('int fchmodat(int dirfd, const char *path, uint32_t mode, int flags)');
   const utimensat = f('int utimensat(int dirfd, const char *path, const int64_t *times, int flags)');
   const futimens = f('int futimens(int fd, const int64_t *times)');
+  const eventfd = f('int eventfd(unsigned int initval, int flags)');
+  const inotifyInit1 = f('int inotify_init1(int flags)');
+  const inotifyAddWatch = f('int inotify_add_watch(int fd, const char *path, uint32_t mask)');
   const enc = (s: string) => Buffer.byteLength(s);
   const { load: bpfLoadAttr, query: bpfQueryAttr } = bpfAttrTypes(k);
   const bpfWords = (cmd: number, words: number[]) => {
@@ -371,5 +378,8 @@ function bind(): Libc {
       }
     },
     bpfProgGetFdById: (id) => check('bpf(BPF_PROG_GET_FD_BY_ID)', bpfWords(BPF_CMD.PROG_GET_FD_BY_ID, [id, 0, 0]), String(id)),
+    eventfd: (initval, flags) => check('eventfd', eventfd(initval, flags)),
+    inotifyInit1: (flags) => check('inotify_init1', inotifyInit1(flags)),
+    inotifyAddWatch: (fd, p, mask) => check('inotify_add_watch', inotifyAddWatch(fd, p, mask), p),
   };
 }
