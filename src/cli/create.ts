@@ -34,7 +34,7 @@ const cmd: Command = {
   run(g, f, args) {
     needArgs(args, 1, 'container id', 'create');
     try {
-      create(store(g), createOptions(f, args[0]));
+      create(store(g), { ...createOptions(f, args[0]), systemdCgroup: g.systemdCgroup });
     } catch (e) {
       throw new Error(`ocirun create failed: ${(e as Error).message}`);
     }

@@ -24,7 +24,7 @@ const COMMANDS: Record<string, [string, () => Command]> = {
   spec: ['create a new specification file', () => require('./spec').default],
   start: ['executes the user defined process in a created container', () => require('./start').default],
   state: ['output the state of a container', () => require('./state').default],
-  update: ['update container resource constraints', () => unsupported('update')],
+  update: ['update container resource constraints', () => require('./update').default],
 };
 const ALIASES: Record<string, string> = { ls: 'list' };
 

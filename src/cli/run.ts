@@ -41,7 +41,7 @@ const cmd: Command = {
     const stdio = detach ? undefined : (spec: Spec) => (pipes = stdioPipes(...containerRoot(spec))).container;
     let st;
     try {
-      st = create(s, { ...createOptions(f, args[0]), subreaper: !detach, stdio });
+      st = create(s, { ...createOptions(f, args[0]), systemdCgroup: g.systemdCgroup, subreaper: !detach, stdio });
       try {
         start(s, st, st.bundle);
       } catch (e) {

@@ -9,7 +9,8 @@ import { sleepMs } from '../linux/sleep';
 import * as C from '../linux/constants';
 import { launch } from '../process/launch';
 import { MSG, readMessage, sendJSON } from '../process/protocol';
-import { CgroupManager } from '../cgroups/manager';
+import { driverForContainer } from '../cgroups';
+import { deviceRules } from '../cgroups/devices';
 import { hostHierarchies, hierarchyKey } from '../cgroups/hierarchy';
 import type { InitConfig } from '../init/config';
 import { validateId } from './id';
@@ -31,6 +32,8 @@ export interface CreateOptions {
   noPivot?: boolean;
   noNewKeyring?: boolean;
   preserveFds?: number;
+  // --systemd-cgroup: cgroupsPath is "slice:prefix:name".
+  systemdCgroup?: boolean;
   // `run` keeps the init as its child (subreaper) to wait for it.
   subreaper?: boolean;
   // The container's stdio, chosen once the spec is known (run's pipes belong to container root).
@@ -97,9 +100,17 @@ export function create(store: Store, o: CreateOptions): StoredState {
     undo.push(() => fs.closeSync(fifoFd));
 
     const hierarchies = hostHierarchies();
-    const cg = CgroupManager.forContainer(spec.linux?.cgroupsPath, id, hierarchies);
+    const cg = driverForContainer(spec, id, { systemdCgroup: o.systemdCgroup, hierarchies });
     const made = cg.create();
-    undo.push(() => new CgroupManager(Object.fromEntries(Object.entries(cg.paths).filter(([, d]) => made.includes(d)))).destroy());
+    undo.push(() => removeDirs(made));
+    // As runc: the limits go in once the init has set itself up and before any hook or user code runs
+    // (prestart hooks may add device rules of their own, which must not be reset afterwards).
+    let applied = false;
+    const applyResources = () => {
+      if (applied) return;
+      applied = true;
+      cg.apply({ ...spec.linux?.resources, devices: deviceRules(spec) });
+    };
 
     if (o.subreaper) l.prctl(C.PR_SET_CHILD_SUBREAPER, 1);
     const linux = spec.linux ?? {};
@@ -160,8 +171,12 @@ export function create(store: Store, o: CreateOptions): StoredState {
       const m = readMessage(launched.sock);
       if (!m) throw new Error('container init exited unexpectedly');
       if (m.type === MSG.ERROR) throw new Error(`unable to start container process: ${m.payload.toString('utf8')}`);
-      if (m.type === MSG.READY) break;
+      if (m.type === MSG.READY) {
+        applyResources();
+        break;
+      }
       if (m.type === MSG.HOOK) {
+        applyResources();
         // runc chdirs into the bundle for create and run; its hooks inherit that cwd.
         answerHookRequest(launched.sock, spec, { id, bundle, annotations: spec.annotations }, pid, bundle);
         continue;
@@ -202,6 +217,21 @@ export function create(store: Store, o: CreateOptions): StoredState {
     // As runc's destroy does: a failed create is a destroyed container (runtime.md lifecycle step 12, then 13).
     runPoststop(spec, { id, bundle, annotations: spec.annotations }, bundle);
     throw e;
+  }
+}
+
+// Undoes a failed create's mkdirs, deepest first; a directory someone else made stays.
+function removeDirs(dirs: string[]): void {
+  for (const d of [...dirs].reverse()) {
+    for (let i = 0; i < 500; i++) {
+      try {
+        fs.rmdirSync(d);
+        break;
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EBUSY') break;
+        sleepMs(2);
+      }
+    }
   }
 }
 

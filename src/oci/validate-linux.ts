@@ -339,3 +339,8 @@ const deviceAccess: Check = (v, p) => {
   str(v, p);
   if (!/^[rwm]*$/.test(v as string)) fail(p, 'must be a combination of "r", "w" and "m"');
 };
+
+// `update --resources`: the same checks as linux.resources in a config.
+export function validateResources(value: unknown, path: string): void {
+  buildResourcesCheck()(value, path);
+}

@@ -7,6 +7,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { V2Driver } from '../../src/cgroups/v2';
+import { defaultDeviceRules } from '../../src/cgroups/devices';
 import { buildDeviceProgram } from '../../src/cgroups/v2/devicefilter';
 import { attachedDeviceFilters, installDeviceFilter } from '../../src/cgroups/v2/ebpf';
 import { removeTree } from '../../src/cgroups/v2/tree';
@@ -131,7 +132,7 @@ describe.skipIf(!available)('cgroup v2 driver on the unified hierarchy', () => {
     const d = new V2Driver(base);
     d.create();
     // Deny everything; runc's default allow-list (null, zero, full, random, urandom, tty, ptmx, pts, tun, mknod) follows.
-    d.apply({ devices: [{ allow: false, access: 'rwm' }] });
+    d.apply({ devices: [{ allow: false, access: 'rwm' }, ...defaultDeviceRules()] });
     expect(attachedDeviceFilters(base)).toHaveLength(1);
     const p = spawnWaiting(
       `head -c1 /dev/zero >/dev/null && echo zero=ok; echo x >/dev/null && echo null=ok; ` +
@@ -157,9 +158,9 @@ describe.skipIf(!available)('cgroup v2 driver on the unified hierarchy', () => {
     cp.execFileSync('mknod', [path.join(scratch, 'kmsg'), 'c', '1', '11']);
     const d = new V2Driver(base);
     d.create();
-    d.apply({ devices: [{ allow: false, access: 'rwm' }] });
+    d.apply({ devices: [{ allow: false, access: 'rwm' }, ...defaultDeviceRules()] });
     const first = attachedDeviceFilters(base);
-    d.apply({ devices: [{ allow: false, access: 'rwm' }, { allow: true, type: 'c', major: 1, minor: 11, access: 'r' }] });
+    d.apply({ devices: [{ allow: false, access: 'rwm' }, { allow: true, type: 'c', major: 1, minor: 11, access: 'r' }, ...defaultDeviceRules()] });
     const second = attachedDeviceFilters(base);
     expect(second).toHaveLength(1);
     expect(second[0]).not.toBe(first[0]);

@@ -1,8 +1,11 @@
 // Tests for cgroup discovery and path resolution: parseMountinfo/parseProcCgroup (src/cgroups/hierarchy.ts)
-// on hybrid, co-mounted and pure v2 hosts, and resolvePaths (src/cgroups/manager.ts) as runc's cgroupfs driver.
+// on hybrid, co-mounted and pure v2 hosts, resolvePaths as runc's cgroupfs driver, and the systemd form (src/cgroups/paths.ts).
 import { describe, expect, it } from 'vitest';
 import { hierarchyKey, parseMountinfo, parseProcCgroup } from '../../src/cgroups/hierarchy';
 import { resolvePaths } from '../../src/cgroups/manager';
+import { expandSlice, parseSystemdPath, systemdCgroupPath, unitName } from '../../src/cgroups/paths';
+import { cgroupfsPath } from '../../src/cgroups';
+import type { Spec } from '../../src/oci';
 
 // A systemd hybrid host (Ubuntu 20.04 style, controllers mounted one per hierarchy), with the usual
 // non-cgroup noise around the cgroup lines.
@@ -243,5 +246,50 @@ describe('resolvePaths', () => {
   // rel.startsWith('../').
   it('accepts a cgroup directory whose name merely starts with ".."', () => {
     expect(resolvePaths('/..data/c', 'x', hybrid, own).memory).toBe('/sys/fs/cgroup/memory/..data/c');
+  });
+});
+
+describe('systemd cgroupsPath (slice:prefix:name), mapped to cgroupfs', () => {
+  it('expands nested slices as systemd does', () => {
+    expect(expandSlice('system.slice')).toBe('/system.slice');
+    expect(expandSlice('a-b-c.slice')).toBe('/a.slice/a-b.slice/a-b-c.slice');
+    expect(expandSlice('-.slice')).toBe('/');
+  });
+
+  it('refuses malformed slice names with runc\'s message', () => {
+    for (const bad of ['.slice', 'a--b.slice', '-a.slice', 'a-.slice', 'a/b.slice', 'system', 'slice']) {
+      expect(() => expandSlice(bad)).toThrow(`invalid slice name: ${bad}`);
+    }
+  });
+
+  it('needs exactly three colon-separated parts', () => {
+    expect(() => parseSystemdPath('system.slice:docker', 'id', 'ocirun')).toThrow(
+      'expected cgroupsPath to be of format "slice:prefix:name" for systemd cgroups, got "system.slice:docker" instead',
+    );
+    expect(() => parseSystemdPath('/a/b', 'id', 'ocirun')).toThrow('expected cgroupsPath to be of format');
+    expect(() => parseSystemdPath('bad:p:n', 'id', 'ocirun')).toThrow('invalid slice name: bad');
+  });
+
+  it('gives the path systemd would give the unit: scope under the expanded slice', () => {
+    expect(systemdCgroupPath(parseSystemdPath('system.slice:docker:abc', 'id', 'ocirun'))).toBe('/system.slice/docker-abc.scope');
+    expect(systemdCgroupPath(parseSystemdPath('kubepods-besteffort.slice:cri-containerd:123', 'id', 'ocirun'))).toBe('/kubepods.slice/kubepods-besteffort.slice/cri-containerd-123.scope');
+    expect(systemdCgroupPath(parseSystemdPath('-.slice:p:n', 'id', 'ocirun'))).toBe('/p-n.scope');
+  });
+
+  it('uses system.slice and the default prefix for an empty path, and keeps a slice name as is', () => {
+    expect(systemdCgroupPath(parseSystemdPath(undefined, 'c1', 'ocirun'))).toBe('/system.slice/ocirun-c1.scope');
+    expect(systemdCgroupPath(parseSystemdPath(':p:n', 'id', 'ocirun'))).toBe('/system.slice/p-n.scope');
+    expect(systemdCgroupPath(parseSystemdPath('a.slice::a-b.slice', 'id', 'ocirun'))).toBe('/a.slice/a-b.slice');
+    expect(unitName({ slice: '', prefix: '', name: 'x' })).toBe('x.scope');
+  });
+
+  it('resolves the mapped path from every hierarchy\'s root', () => {
+    const hybrid = parseMountinfo(HYBRID_MOUNTINFO);
+    const spec = { ociVersion: '1.0.2', linux: { cgroupsPath: 'machine.slice:libpod:xyz' } } as Spec;
+    const p = resolvePaths(cgroupfsPath(spec, 'id', true), 'id', hybrid, parseProcCgroup(HYBRID_PROC_CGROUP));
+    expect(p.memory).toBe('/sys/fs/cgroup/memory/machine.slice/libpod-xyz.scope');
+    expect(p['']).toBe('/sys/fs/cgroup/unified/machine.slice/libpod-xyz.scope');
+    // Without --systemd-cgroup the same string is a relative cgroupfs path, as in runc.
+    expect(cgroupfsPath(spec, 'id', false)).toBe('machine.slice:libpod:xyz');
   });
 });

@@ -37,7 +37,10 @@ import { sharesToWeight, cpuMax } from '../../src/cgroups/v2/cpu';
 import { swapToV2 } from '../../src/cgroups/v2/memory';
 import { blkioWeightToIoWeight } from '../../src/cgroups/v2/io';
 import { parseIoStat } from '../../src/cgroups/v2/stats';
-import { buildDeviceProgram, DeviceEmulator, rulesFromSpec, DEFAULT_DEVICE_RULES, type DeviceRule } from '../../src/cgroups/v2/devicefilter';
+import { buildDeviceProgram, DeviceEmulator, rulesFromSpec, type DeviceRule } from '../../src/cgroups/v2/devicefilter';
+import { defaultDeviceRules } from '../../src/cgroups/devices';
+
+const DEFAULT_DEVICE_RULES = rulesFromSpec(defaultDeviceRules());
 import { encode, asm, OP, type Insn } from '../../src/cgroups/v2/bpf';
 import { hierarchyRoot } from '../../src/cgroups/v2/tree';
 import type { LinuxResources } from '../../src/oci';
@@ -286,9 +289,11 @@ describe('errors name the field', () => {
     );
   });
 
-  it('applies nothing for an empty resources object but the device filter', () => {
+  it('applies nothing for an empty resources object, not even a device filter (an update keeps the installed one)', () => {
     apply({});
     expect(writes).toEqual([]);
+    expect(programs).toHaveLength(0);
+    apply({ devices: defaultDeviceRules() });
     expect(programs).toHaveLength(1);
   });
 });
@@ -480,7 +485,7 @@ describe('device filter', () => {
   });
 
   it('applies runc default rules after the config ones', () => {
-    const rules = rulesFromSpec([{ allow: false, access: 'rwm' }]);
+    const rules = rulesFromSpec([{ allow: false, access: 'rwm' }, ...defaultDeviceRules()]);
     expect(rules[0]).toEqual({ type: 'a', major: -1, minor: -1, access: 'rwm', allow: false });
     expect(rules.slice(1)).toEqual(DEFAULT_DEVICE_RULES);
     const p = buildDeviceProgram(rules).bytes;
@@ -538,7 +543,7 @@ describe('device filter', () => {
   });
 
   it('apply installs the program built from the config and runc defaults', () => {
-    apply({ devices: [{ allow: false, access: 'rwm' }, { allow: true, type: 'b', major: 7, minor: 0, access: 'r' }] });
+    apply({ devices: [{ allow: false, access: 'rwm' }, { allow: true, type: 'b', major: 7, minor: 0, access: 'r' }, ...defaultDeviceRules()] });
     expect(programs).toHaveLength(1);
     expect(run(programs[0], 'b', 7, 0, 'r')).toBe(1);
     expect(run(programs[0], 'b', 7, 0, 'w')).toBe(0);
@@ -548,7 +553,8 @@ describe('device filter', () => {
   it('an install failure outside a user namespace is an error naming devices', () => {
     const d = new V2Driver(dir, { installDeviceFilter: () => { throw new Error('bpf(BPF_PROG_LOAD): operation not permitted'); }, warn: () => {} });
     const inUserns = fs.readFileSync('/proc/self/uid_map', 'utf8').trim().split(/\s+/).join(' ') !== '0 0 4294967295';
-    if (inUserns) expect(() => d.apply({})).not.toThrow();
-    else expect(() => d.apply({})).toThrow('linux.resources.devices: cannot install the device filter: bpf(BPF_PROG_LOAD): operation not permitted');
+    const devices = [{ allow: false, access: 'rwm' }, ...defaultDeviceRules()];
+    if (inUserns) expect(() => d.apply({ devices })).not.toThrow();
+    else expect(() => d.apply({ devices })).toThrow('linux.resources.devices: cannot install the device filter: bpf(BPF_PROG_LOAD): operation not permitted');
   });
 });

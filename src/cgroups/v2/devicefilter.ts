@@ -15,24 +15,8 @@ export interface DeviceRule {
   allow: boolean;
 }
 
-// runc's specconv.AllowedDevices, always appended after the config's own rules: mknod of any device,
-// the standard character devices, the pty slaves and master, and tun.
-export const DEFAULT_DEVICE_RULES: readonly DeviceRule[] = [
-  { type: 'c', major: WILDCARD, minor: WILDCARD, access: 'm', allow: true },
-  { type: 'b', major: WILDCARD, minor: WILDCARD, access: 'm', allow: true },
-  { type: 'c', major: 1, minor: 3, access: 'rwm', allow: true }, // /dev/null
-  { type: 'c', major: 1, minor: 8, access: 'rwm', allow: true }, // /dev/random
-  { type: 'c', major: 1, minor: 7, access: 'rwm', allow: true }, // /dev/full
-  { type: 'c', major: 5, minor: 0, access: 'rwm', allow: true }, // /dev/tty
-  { type: 'c', major: 1, minor: 5, access: 'rwm', allow: true }, // /dev/zero
-  { type: 'c', major: 1, minor: 9, access: 'rwm', allow: true }, // /dev/urandom
-  { type: 'c', major: 136, minor: WILDCARD, access: 'rwm', allow: true }, // /dev/pts/*
-  { type: 'c', major: 5, minor: 2, access: 'rwm', allow: true }, // /dev/ptmx
-  { type: 'c', major: 10, minor: 200, access: 'rwm', allow: true }, // /dev/net/tun
-];
-
 // linux.resources.devices in runc's specconv terms: type defaults to "a", major/minor to the wildcard,
-// and an empty access is an error.
+// and an empty access is an error. The caller has already appended runc's defaults (cgroups/devices.ts).
 export function rulesFromSpec(devices: LinuxDeviceCgroup[] | undefined): DeviceRule[] {
   const out: DeviceRule[] = [];
   (devices ?? []).forEach((d, i) => {
@@ -43,7 +27,7 @@ export function rulesFromSpec(devices: LinuxDeviceCgroup[] | undefined): DeviceR
     if (type !== 'a' && type !== 'b' && type !== 'c') throw new Error(`${field}.type: must be a, b or c: ${JSON.stringify(type)}`);
     out.push({ type, major: d.major ?? WILDCARD, minor: d.minor ?? WILDCARD, access: d.access, allow: d.allow });
   });
-  return [...out, ...DEFAULT_DEVICE_RULES];
+  return out;
 }
 
 const perms = (s: string) => new Set(s.split('').filter((c) => 'rwm'.includes(c)));

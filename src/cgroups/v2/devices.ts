@@ -22,7 +22,9 @@ function inUserNamespace(): boolean {
   }
 }
 
+// Without devices (an update of other resources) the installed program stays as it is.
 export function setDevices(ctx: ApplyContext, devices: LinuxDeviceCgroup[] | undefined, opts: DeviceOptions): void {
+  if (devices === undefined) return;
   const specRules = rulesFromSpec(devices);
   const program = buildDeviceProgram(specRules);
   const install = opts.installDeviceFilter ?? installDeviceFilter;

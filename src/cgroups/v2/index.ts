@@ -88,4 +88,4 @@ export class V2Driver implements CgroupDriver {
   }
 }
 
-export { buildDeviceProgram, rulesFromSpec, DEFAULT_DEVICE_RULES } from './devicefilter';
+export { buildDeviceProgram, rulesFromSpec } from './devicefilter';
