@@ -11,7 +11,7 @@ const cmd: Command = {
   run(g, f, args) {
     needArgs(args, 1, '', 'ps', 'min');
     const s = store(g);
-    const pids = containerPids(s, s.load(validateId(args[0])));
+    const pids = containerPids(s.load(validateId(args[0])));
     if (f.format === 'json') {
       // Go encodes an empty (nil) slice as null.
       process.stdout.write((pids.length ? JSON.stringify(pids) : 'null') + '\n');

@@ -4,19 +4,19 @@ import * as fs from 'node:fs';
 import { Store, status, type StoredState } from './state';
 import { waitGone } from './create';
 import { runPoststop } from './hooks';
-import { allPids, destroyCgroups, isPaused, setFrozen, signalAll } from './cgctl';
+import { cgroupDriver } from '../cgroups';
 
 // hookCwd: where poststop hooks run; runc's is its own cwd (the bundle for `run`).
 export function destroy(store: Store, s: StoredState, hookCwd = process.cwd()): void {
-  const paths = s.cgroupPaths;
+  const cg = cgroupDriver(s.cgroupPaths);
   // Without a pid namespace of its own, processes can outlive init: SIGKILL them as runc does (the
   // freeze inside signalAll keeps a forking one from escaping, the thaw lets the kill land). With
   // one, the kernel killed them with init; other processes sharing the cgroup are not ours to kill.
   const pidns = s.config.linux?.namespaces?.find((n) => n.type === 'pid');
-  if (!pidns || pidns.path) signalAll(paths, 9);
-  else if (isPaused(paths)) setFrozen(paths, false);
-  for (const pid of allPids(paths)) waitGone(pid);
-  destroyCgroups(paths);
+  if (!pidns || pidns.path) cg.kill(9);
+  else if (cg.isPaused()) cg.freeze(false);
+  for (const pid of cg.pids()) waitGone(pid);
+  cg.destroy();
   fs.rmSync(store.dir(s.id), { recursive: true, force: true });
   // config.md: "after the container is deleted but before the delete operation returns".
   runPoststop(s.config, s, hookCwd);
@@ -34,7 +34,7 @@ export function deleteContainer(store: Store, s: StoredState, force: boolean, ho
     } catch {
       /* already gone */
     }
-    if (st === 'paused') setFrozen(s.cgroupPaths, false);
+    if (st === 'paused') cgroupDriver(s.cgroupPaths).freeze(false);
     waitGone(s.pid);
   }
   destroy(store, s, hookCwd);

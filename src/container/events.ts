@@ -5,9 +5,9 @@ import * as path from 'node:path';
 import { libc } from '../linux/libc';
 import { EFD_CLOEXEC, IN_CLOEXEC, IN_MODIFY } from '../linux/constants';
 import { error as logError } from '../log';
-import { controllerDir, statsJson, v1Stats } from '../cgroups/v1/stats';
+import { controllerDir, statsJson } from '../cgroups/v1/stats';
 import type { CgroupStats } from '../cgroups/types';
-import { isUnifiedOnly } from './cgctl';
+import { cgroupDriver, isUnifiedOnly } from '../cgroups';
 
 const UNITS: Record<string, number> = { ns: 1, us: 1e3, 'µs': 1e3, 'μs': 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 };
 
@@ -35,9 +35,7 @@ export function parseGoDuration(text: string): number {
 }
 
 export function containerStats(paths: Record<string, string>): CgroupStats {
-  // The v2 statistics come from the v2 driver's stats(); this host has only v1 controllers.
-  if (isUnifiedOnly(paths)) throw new Error('cgroup v2 stats are not supported yet');
-  return v1Stats(paths);
+  return cgroupDriver(paths).stats();
 }
 
 const write = (line: string) => process.stdout.write(line + '\n');

@@ -1,14 +1,13 @@
 // `ps`: the container's processes, as a pid list or the host's ps output filtered to them.
 // Owns runc's table filtering: the header line, then the lines whose PID column is ours.
 import { spawnSync } from 'node:child_process';
-import { allPids, cgroupExists } from './cgctl';
-import { Store, status, type StoredState } from './state';
+import { cgroupDriver } from '../cgroups';
+import type { StoredState } from './state';
 
-// runc's Processes(): a stopped container whose cgroup is gone has none.
-export function containerPids(store: Store, s: StoredState): number[] {
-  if (status(store, s) === 'stopped' && !cgroupExists(s.cgroupPaths)) return [];
+// runc's Processes(): a stopped container whose cgroup is gone has none (pids() of a missing cgroup).
+export function containerPids(s: StoredState): number[] {
   try {
-    return allPids(s.cgroupPaths);
+    return cgroupDriver(s.cgroupPaths).pids();
   } catch (e) {
     throw new Error(`unable to get all container pids: ${(e as Error).message}`);
   }

@@ -3,7 +3,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Spec } from '../oci';
-import { isPaused } from './cgctl';
+import { cgroupDriver } from '../cgroups';
 import { libc } from '../linux/libc';
 import { LOCK_EX } from '../linux/constants';
 import { OCI_VERSION } from '../oci';
@@ -98,7 +98,7 @@ export function isAlive(s: StoredState): boolean {
 export function status(store: Store, s: StoredState): Status {
   if (!isAlive(s)) return 'stopped';
   // runc asks the freezer first: a created container can be paused too, and then shows "paused".
-  if (isPaused(s.cgroupPaths)) return 'paused';
+  if (cgroupDriver(s.cgroupPaths).isPaused()) return 'paused';
   if (fs.existsSync(path.join(store.dir(s.id), FIFO))) return 'created';
   return 'running';
 }

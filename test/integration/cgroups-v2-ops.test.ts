@@ -1,10 +1,10 @@
-// The v2 paths of pause/resume and kill --all (src/container/cgctl.ts) for real on this host's empty
+// The v2 paths of pause/resume and kill --all (the driver cgroupDriver() picks for unified-only paths) for real on this host's empty
 // cgroup2 hierarchy (/sys/fs/cgroup/unified): cgroup.freeze with the cgroup.events wait, cgroup.kill.
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterEach, expect, test } from 'vitest';
-import { allPids, isPaused, setFrozen, signalAll } from '../../src/container/cgctl';
+import { cgroupDriver } from '../../src/cgroups';
 import { isAlive, waitUntil } from './helpers/observe';
 
 const UNIFIED = '/sys/fs/cgroup/unified';
@@ -25,17 +25,17 @@ test.skipIf(!fs.existsSync(path.join(UNIFIED, 'cgroup.procs')))('freeze, thaw an
   // The shell forks only after it is in the cgroup: it waits for a line on stdin first.
   const child = spawn('/bin/sh', ['-c', 'read x; sleep 1000 & sleep 1000'], { stdio: ['pipe', 'ignore', 'ignore'] });
   fs.writeFileSync(path.join(dir, 'cgroup.procs'), String(child.pid));
-  const paths = { '': dir };
-  waitUntil(() => allPids(paths).length === 1, 'sh in the cgroup');
+  const d = cgroupDriver({ '': dir });
+  waitUntil(() => d.pids().length === 1, 'sh in the cgroup');
   child.stdin!.write('go\n');
-  waitUntil(() => allPids(paths).length === 3, 'sh and two sleeps');
-  setFrozen(paths, true);
+  waitUntil(() => d.pids().length === 3, 'sh and two sleeps');
+  d.freeze(true);
   expect(fs.readFileSync(path.join(dir, 'cgroup.events'), 'utf8')).toContain('frozen 1');
-  expect(isPaused(paths)).toBe(true);
-  setFrozen(paths, false);
+  expect(d.isPaused()).toBe(true);
+  d.freeze(false);
   expect(fs.readFileSync(path.join(dir, 'cgroup.events'), 'utf8')).toContain('frozen 0');
-  expect(isPaused(paths)).toBe(false);
-  const pids = allPids(paths);
-  signalAll(paths, 9);
+  expect(d.isPaused()).toBe(false);
+  const pids = d.pids();
+  d.kill(9);
   waitUntil(() => pids.every((p) => !isAlive(p)), 'every process killed by cgroup.kill');
 });

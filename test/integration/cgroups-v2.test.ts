@@ -10,7 +10,7 @@ import { V2Driver } from '../../src/cgroups/v2';
 import { defaultDeviceRules } from '../../src/cgroups/devices';
 import { buildDeviceProgram } from '../../src/cgroups/v2/devicefilter';
 import { attachedDeviceFilters, installDeviceFilter } from '../../src/cgroups/v2/ebpf';
-import { removeTree } from '../../src/cgroups/v2/tree';
+import { removeTree } from '../../src/cgroups/tree';
 
 const UNIFIED = '/sys/fs/cgroup/unified';
 const available = fs.existsSync(path.join(UNIFIED, 'cgroup.controllers')) && process.getuid?.() === 0;

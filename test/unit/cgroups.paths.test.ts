@@ -2,7 +2,7 @@
 // on hybrid, co-mounted and pure v2 hosts, resolvePaths as runc's cgroupfs driver, and the systemd form (src/cgroups/paths.ts).
 import { describe, expect, it } from 'vitest';
 import { hierarchyKey, parseMountinfo, parseProcCgroup } from '../../src/cgroups/hierarchy';
-import { resolvePaths } from '../../src/cgroups/manager';
+import { resolvePaths } from '../../src/cgroups/paths';
 import { expandSlice, parseSystemdPath, systemdCgroupPath, unitName } from '../../src/cgroups/paths';
 import { cgroupfsPath } from '../../src/cgroups';
 import type { Spec } from '../../src/oci';

@@ -5,17 +5,35 @@ import { readValue, writeValue, type Controller } from './fs';
 
 export const freezer: Controller = { name: 'freezer', requested: () => [], set: () => {} };
 
-export const isFrozen = (dir: string): boolean => {
-  try {
-    return readValue(dir, 'freezer.state') === 'FROZEN';
-  } catch {
-    return false;
+// runc's GetState: FREEZING is transient, so wait it out (for a second at most: setFreezerState never
+// leaves it behind); FROZEN only through an ancestor (freezer.self_freezing 0) is not this container paused.
+export function isFrozen(dir: string): boolean {
+  for (let i = 0; ; i++) {
+    let state: string;
+    try {
+      state = readValue(dir, 'freezer.state');
+    } catch {
+      return false;
+    }
+    if (state === 'FREEZING' && i < 1000) {
+      sleepMs(1);
+      continue;
+    }
+    if (state !== 'FROZEN') return false;
+    try {
+      return readValue(dir, 'freezer.self_freezing') !== '0';
+    } catch {
+      return true;
+    }
   }
-};
+}
 
+// Returns once the kernel reports the new state. A freeze that never settles leaves the cgroup
+// thawed rather than half frozen, and fails.
 export function setFreezerState(dir: string, frozen: boolean): void {
   if (!frozen) {
     writeValue(dir, 'freezer.state', 'THAWED', 'freezer.state');
+    for (let i = 0; i < 1000 && readValue(dir, 'freezer.state') !== 'THAWED'; i++) sleepMs(1);
     return;
   }
   for (let i = 0; i < 1000; i++) {
@@ -30,5 +48,6 @@ export function setFreezerState(dir: string, frozen: boolean): void {
     if (st !== 'FREEZING') throw new Error(`unexpected state ${st} while freezing`);
     if (i % 25 === 24) sleepMs(1);
   }
+  writeValue(dir, 'freezer.state', 'THAWED', 'freezer.state');
   throw new Error('unable to freeze');
 }

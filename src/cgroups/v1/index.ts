@@ -3,7 +3,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { LinuxResources } from '../../oci';
-import { sleepMs } from '../../linux/sleep';
+import { allPids, removeTree } from '../tree';
+import { setFrozen as setCgroupFreeze } from '../v2/freezer';
 import type { CgroupDriver, CgroupStats } from '../types';
 import type { Controller } from './fs';
 import { cpuset, inheritCpuset } from './cpuset';
@@ -65,29 +66,10 @@ export class V1Driver implements CgroupDriver {
     }
   }
 
-  // Every process of the cgroup and its sub-cgroups, as runc's GetAllPids.
+  // Every process of the cgroup and its sub-cgroups, as runc's GetAllPids, in a stable walk order.
   pids(): number[] {
     const dir = this.dir('pids') ?? this.dir('freezer') ?? this.dir('devices') ?? this.paths[''] ?? Object.values(this.paths)[0];
-    if (!dir) return [];
-    const out: number[] = [];
-    const walk = (d: string) => {
-      let text: string;
-      try {
-        text = fs.readFileSync(path.join(d, 'cgroup.procs'), 'utf8');
-      } catch {
-        return;
-      }
-      for (const l of text.split('\n')) if (l) out.push(Number(l));
-      let entries: fs.Dirent[] = [];
-      try {
-        entries = fs.readdirSync(d, { withFileTypes: true });
-      } catch {
-        /* removed meanwhile */
-      }
-      for (const e of entries) if (e.isDirectory()) walk(path.join(d, e.name));
-    };
-    walk(dir);
-    return out;
+    return dir ? allPids(dir) : [];
   }
 
   isPaused(): boolean {
@@ -107,13 +89,8 @@ export class V1Driver implements CgroupDriver {
     const dir = this.dir('freezer');
     if (dir) return setFreezerState(dir, frozen);
     const v2 = this.paths[''];
-    if (v2 && fs.existsSync(path.join(v2, 'cgroup.freeze'))) {
-      fs.writeFileSync(path.join(v2, 'cgroup.freeze'), frozen ? '1' : '0');
-      for (let i = 0; i < 1000 && frozen; i++) {
-        if (/^frozen 1$/m.test(fs.readFileSync(path.join(v2, 'cgroup.events'), 'utf8'))) break;
-        sleepMs(1);
-      }
-    }
+    if (!v2 || !fs.existsSync(path.join(v2, 'cgroup.freeze'))) throw new Error('cgroup freezer is not available');
+    setCgroupFreeze(v2, frozen);
   }
 
   // runc's signalAllProcesses: freeze so that nothing forks away, signal all, thaw (also when it
@@ -133,7 +110,11 @@ export class V1Driver implements CgroupDriver {
         }
       }
     } finally {
-      this.freeze(false);
+      try {
+        this.freeze(false);
+      } catch {
+        /* nothing to thaw */
+      }
     }
   }
 
@@ -141,24 +122,14 @@ export class V1Driver implements CgroupDriver {
     return v1Stats(this.paths);
   }
 
-  // rmdir fails with EBUSY while a dying process is still being removed; retry for a short while.
+  // Bottom-up, sub-cgroups the container's processes made included.
   destroy(): void {
     const errors: string[] = [];
     for (const dir of Object.values(this.paths)) {
-      for (let i = 0; ; i++) {
-        try {
-          fs.rmdirSync(dir);
-          break;
-        } catch (e) {
-          const code = (e as NodeJS.ErrnoException).code;
-          if (code === 'ENOENT') break;
-          if (code === 'EBUSY' && i < 500) {
-            sleepMs(2);
-            continue;
-          }
-          errors.push(`${dir}: ${(e as Error).message}`);
-          break;
-        }
+      try {
+        removeTree(dir);
+      } catch (e) {
+        errors.push((e as Error).message);
       }
     }
     if (errors.length) throw new Error(`cannot remove cgroups: ${errors.join('; ')}`);

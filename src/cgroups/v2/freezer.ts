@@ -1,9 +1,9 @@
 // cgroup2 freezing and killing: cgroup.freeze with the wait for cgroup.events "frozen", and
 // cgroup.kill (kernel 5.14+) or, for other signals, freeze + signal every process + thaw.
 import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { sleepMs } from '../../linux/sleep';
 import { exists, readOptional, writeFile } from './files';
+import { allPids } from '../tree';
 
 const FREEZE_TIMEOUT_MS = 10_000;
 
@@ -50,25 +50,6 @@ function onlyZombies(dir: string): boolean {
       return true;
     }
   });
-}
-
-// The processes of dir and of every cgroup below it (runc's GetAllPids), as `ps` and kill --all need them.
-export function allPids(dir: string): number[] {
-  const out: number[] = [];
-  const walk = (d: string) => {
-    const procs = readOptional(d, 'cgroup.procs');
-    if (procs === undefined) return;
-    for (const l of procs.split('\n')) if (l.trim()) out.push(Number(l));
-    let entries: fs.Dirent[];
-    try {
-      entries = fs.readdirSync(d, { withFileTypes: true });
-    } catch {
-      return;
-    }
-    for (const e of entries) if (e.isDirectory()) walk(path.join(d, e.name));
-  };
-  walk(dir);
-  return out;
 }
 
 export function killAll(dir: string, signal: number): void {

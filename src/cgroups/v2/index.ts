@@ -14,8 +14,9 @@ import { setMemory } from './memory';
 import { setPids } from './pids';
 import { setRdma } from './rdma';
 import { setUnified } from './unified';
-import { allPids, isFrozen, killAll, setFrozen } from './freezer';
-import { createTree, removeTree } from './tree';
+import { isFrozen, killAll, setFrozen } from './freezer';
+import { createTree } from './tree';
+import { allPids, removeTree } from '../tree';
 import { readStats } from './stats';
 
 export interface V2Options extends DeviceOptions {
@@ -84,7 +85,11 @@ export class V2Driver implements CgroupDriver {
   }
 
   destroy(): void {
-    removeTree(this.dir);
+    try {
+      removeTree(this.dir);
+    } catch (e) {
+      throw new Error(`cannot remove cgroups: ${(e as Error).message}`);
+    }
   }
 }
 

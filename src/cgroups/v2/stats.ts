@@ -3,7 +3,7 @@
 import * as fs from 'node:fs';
 import type { BlkioEntry, CgroupStats, MemoryEntry } from '../types';
 import { MAX_U64, parseKeyValues, parseUint, readOptional } from './files';
-import { allPids } from './freezer';
+import { allPids } from '../tree';
 
 export function emptyStats(): CgroupStats {
   return {

@@ -3,7 +3,6 @@
 // subtree, deepest first, retrying while the kernel still reports the cgroup busy.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { sleepMs } from '../../linux/sleep';
 import { readControllers } from './context';
 import { writeFile } from './files';
 
@@ -73,34 +72,4 @@ export function createTree(dir: string): string[] {
     throw e;
   }
   return made;
-}
-
-function rmdirRetrying(d: string): void {
-  for (let i = 0; ; i++) {
-    try {
-      fs.rmdirSync(d);
-      return;
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT') return;
-      // EBUSY while an exiting process is still being taken out of the cgroup.
-      if (code === 'EBUSY' && i < 500) {
-        sleepMs(2);
-        continue;
-      }
-      throw new Error(`cannot remove cgroup ${d}: ${(e as Error).message}`);
-    }
-  }
-}
-
-export function removeTree(dir: string): void {
-  let entries: fs.Dirent[];
-  try {
-    entries = fs.readdirSync(dir, { withFileTypes: true });
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
-    throw e;
-  }
-  for (const e of entries) if (e.isDirectory()) removeTree(path.join(dir, e.name));
-  rmdirRetrying(dir);
 }
