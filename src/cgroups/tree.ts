@@ -29,32 +29,43 @@ export function allPids(dir: string): number[] {
   return out;
 }
 
-function rmdirRetrying(d: string): void {
-  for (let i = 0; ; i++) {
-    try {
-      fs.rmdirSync(d);
-      return;
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT') return;
-      // EBUSY while an exiting process is still being taken out of the cgroup.
-      if (code === 'EBUSY' && i < 500) {
-        sleepMs(2);
-        continue;
-      }
-      throw new Error(`${d}: ${(e as Error).message}`);
-    }
-  }
-}
-
-export function removeTree(dir: string): void {
+// Every directory below dir, deepest first, then dir itself.
+function subtree(dir: string): string[] {
   let entries: fs.Dirent[];
   try {
     entries = fs.readdirSync(dir, { withFileTypes: true });
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw e;
   }
-  for (const e of entries) if (e.isDirectory()) removeTree(path.join(dir, e.name));
-  rmdirRetrying(dir);
+  return [...entries.filter((e) => e.isDirectory()).flatMap((e) => subtree(path.join(dir, e.name))), dir];
+}
+
+// Removes every tree, retrying the cgroups the kernel still reports busy (an exiting process not yet
+// taken out) all together, for about a second in all, as runc's RemovePaths does. Returns what stayed,
+// as "<dir>: <error>" lines: a cgroup that still holds someone else's processes cannot go.
+export function removeTrees(dirs: string[]): string[] {
+  let left = dirs.flatMap(subtree);
+  let failed: string[] = [];
+  for (let round = 0; left.length && round < 500; round++) {
+    if (round) sleepMs(2);
+    const retry: string[] = [];
+    let busy = false;
+    failed = [];
+    for (const d of left) {
+      try {
+        fs.rmdirSync(d);
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        if (code === 'ENOENT') continue;
+        failed.push(`${d}: ${(e as Error).message}`);
+        busy ||= code === 'EBUSY';
+        // A parent is not empty while a busy child is still there: it goes in the same retry.
+        if (code === 'EBUSY' || code === 'ENOTEMPTY') retry.push(d);
+      }
+    }
+    if (!busy) break;
+    left = retry;
+  }
+  return failed;
 }

@@ -10,6 +10,7 @@ import * as C from '../linux/constants';
 import { launch } from '../process/launch';
 import { MSG, readMessage, sendJSON } from '../process/protocol';
 import { driverForContainer } from '../cgroups';
+import { warn } from '../log';
 import { deviceRules } from '../cgroups/devices';
 import { hostHierarchies, hierarchyKey } from '../cgroups/hierarchy';
 import type { InitConfig } from '../init/config';
@@ -102,6 +103,11 @@ export function create(store: Store, o: CreateOptions): StoredState {
     const hierarchies = hostHierarchies();
     const cg = driverForContainer(spec, id, { systemdCgroup: o.systemdCgroup, hierarchies });
     const made = cg.create();
+    // Joining a cgroup that already has processes (runc 1.1 warns likewise; CRI pods share cgroups).
+    if (made.length < Object.keys(cg.paths).length) {
+      const present = cg.pids().length;
+      if (present) warn(`container's cgroup is not empty: ${present} process(es) found`);
+    }
     undo.push(() => removeDirs(made));
     // As runc: the limits go in once the init has set itself up and before any hook or user code runs
     // (prestart hooks may add device rules of their own, which must not be reset afterwards).

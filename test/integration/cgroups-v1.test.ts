@@ -8,6 +8,7 @@ import type { BundleOptions } from './helpers/bundle';
 import { OCIRUN_BIN, RUNC_BIN, requireBinaries, sh, uniqueId } from './helpers/env';
 import { create, del, explain, kill, ok, run, type RunResult, type Runtime, type RuntimeName } from './helpers/runtime';
 import { useSandbox } from './helpers/sandbox';
+import { waitUntil } from './helpers/observe';
 
 const sb = useSandbox();
 const RUNTIMES: readonly RuntimeName[] = ['runc', 'ocirun'];
@@ -223,6 +224,39 @@ describe.skipIf(!V1)('cgroup v1 resources', () => {
       // Kernel write errors name the OCI field in ocirun (runc names the file); parse errors are runc's text.
       if (!/write|unable to set|cpu-shares/.test(a.msg)) expect(b.msg, label).toBe(a.msg);
     }
+  });
+
+  test('a second container joins a cgroup that already holds the first\'s processes; deleting it leaves the first alone', () => {
+    // CRI pods share cgroups. runc 1.1 warns on create, and on delete logs that the cgroup is busy but
+    // deletes the container (exit 0): the cgroup and the first container stay.
+    const seen: Record<string, unknown> = {};
+    for (const rtName of RUNTIMES) {
+      const rt = sb.runtime(rtName);
+      const cgroupsPath = `/${uniqueId(`cgv1-shared-${rtName}`)}`;
+      const opts: BundleOptions = { args: ['sleep', '60'], edit: (spec) => void (spec.linux!.cgroupsPath = cgroupsPath) };
+      const first = sb.track(rt, uniqueId(`cgv1-first-${rtName}`));
+      const second = sb.track(rt, uniqueId(`cgv1-second-${rtName}`));
+      ok(create(rt, first, sb.bundle(opts, `first-${rtName}`).dir));
+      ok(run(rt, ['start', first]));
+      const joined = ok(create(rt, second, sb.bundle(opts, `second-${rtName}`).dir));
+      ok(run(rt, ['start', second]));
+      const procs = fs.readFileSync(path.join('/sys/fs/cgroup/pids', cgroupsPath, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean).map(Number);
+      expect(procs.sort()).toEqual([statePid(rt, first), statePid(rt, second)].sort());
+      ok(kill(rt, second, 'KILL'));
+      waitUntil(() => JSON.parse(ok(run(rt, ['state', second])).stdout).status === 'stopped', 'second stopped');
+      const deleted = del(rt, second);
+      seen[rtName] = {
+        warned: /container's cgroup is not empty: 1 process\(es\) found/.test(joined.stderr),
+        deleteCode: deleted.code,
+        secondGone: !ok(run(rt, ['list', '-q'])).stdout.split('\n').includes(second),
+        firstRunning: JSON.parse(ok(run(rt, ['state', first])).stdout).status,
+        cgroupKept: fs.existsSync(path.join('/sys/fs/cgroup/pids', cgroupsPath)),
+      };
+      ok(del(rt, first, true));
+      expect(fs.existsSync(path.join('/sys/fs/cgroup/pids', cgroupsPath)), `${rtName}: cgroup removed with the last container`).toBe(false);
+    }
+    expect(seen.runc).toEqual({ warned: true, deleteCode: 0, secondGone: true, firstRunning: 'running', cgroupKept: true });
+    expect(seen.ocirun).toEqual(seen.runc);
   });
 
   test('--systemd-cgroup: slice:prefix:name is validated, then mapped to the cgroupfs path with a warning', () => {

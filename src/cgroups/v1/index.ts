@@ -3,7 +3,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { LinuxResources } from '../../oci';
-import { allPids, removeTree } from '../tree';
+import { allPids, removeTrees } from '../tree';
 import { setFrozen as setCgroupFreeze } from '../v2/freezer';
 import type { CgroupDriver, CgroupStats } from '../types';
 import type { Controller } from './fs';
@@ -124,14 +124,7 @@ export class V1Driver implements CgroupDriver {
 
   // Bottom-up, sub-cgroups the container's processes made included.
   destroy(): void {
-    const errors: string[] = [];
-    for (const dir of Object.values(this.paths)) {
-      try {
-        removeTree(dir);
-      } catch (e) {
-        errors.push((e as Error).message);
-      }
-    }
+    const errors = removeTrees(Object.values(this.paths));
     if (errors.length) throw new Error(`cannot remove cgroups: ${errors.join('; ')}`);
   }
 }

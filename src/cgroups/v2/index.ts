@@ -16,7 +16,7 @@ import { setRdma } from './rdma';
 import { setUnified } from './unified';
 import { isFrozen, killAll, setFrozen } from './freezer';
 import { createTree } from './tree';
-import { allPids, removeTree } from '../tree';
+import { allPids, removeTrees } from '../tree';
 import { readStats } from './stats';
 
 export interface V2Options extends DeviceOptions {
@@ -85,11 +85,8 @@ export class V2Driver implements CgroupDriver {
   }
 
   destroy(): void {
-    try {
-      removeTree(this.dir);
-    } catch (e) {
-      throw new Error(`cannot remove cgroups: ${(e as Error).message}`);
-    }
+    const failed = removeTrees([this.dir]);
+    if (failed.length) throw new Error(`cannot remove cgroups: ${failed.join('; ')}`);
   }
 }
 
