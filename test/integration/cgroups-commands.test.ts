@@ -143,14 +143,25 @@ describe('events', () => {
     }
   });
 
-  // The v1 resources writer is not wired into create yet, so the test sets memory.limit_in_bytes
-  // (and memsw, so the hog cannot swap) from the host between create and start; both runtimes alike.
+  // The limit comes from the config (memsw too, so the hog cannot swap); the host-side files confirm it.
   test('an OOM kill in a memory-limited container is an "oom" event', async () => {
     for (const rtName of RUNTIMES) {
-      const c = createOne(rtName, 'evoom', { args: sh('x=aaaaaaaaaaaaaaaa; while true; do x=$x$x; done') }, false);
+      const limit = 32 << 20;
+      const c = createOne(
+        rtName,
+        'evoom',
+        {
+          args: sh('x=aaaaaaaaaaaaaaaa; while true; do x=$x$x; done'),
+          edit: (spec) => {
+            const linux = spec.linux as { resources?: Record<string, unknown> };
+            linux.resources = { ...linux.resources, memory: { limit, swap: limit } };
+          },
+        },
+        false,
+      );
       const mem = cgroupDirOf(c.pid, 'memory');
-      fs.writeFileSync(`${mem}/memory.limit_in_bytes`, String(32 << 20));
-      fs.writeFileSync(`${mem}/memory.memsw.limit_in_bytes`, String(32 << 20));
+      expect(fs.readFileSync(`${mem}/memory.limit_in_bytes`, 'utf8').trim(), rtName).toBe(String(limit));
+      expect(fs.readFileSync(`${mem}/memory.memsw.limit_in_bytes`, 'utf8').trim(), rtName).toBe(String(limit));
       const w = watch(c.rt, ['events', '--interval', '100ms', c.id]);
       try {
         await w.until('"type":"stats"');
