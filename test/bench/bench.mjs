@@ -1,5 +1,6 @@
-// Benchmark harness: ocirun vs runc (and crun when usable), interleaved, median wall
-// times for --version, run of /bin/true, and create+start+delete; prints a markdown table.
+// Benchmark harness: ocirun vs runc (and crun when usable), interleaved, median wall times for
+// --version, run of /bin/true, create+start+delete, and stats/ps of a container with thousands of
+// processes; prints a markdown table.
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -11,6 +12,8 @@ const OCIRUN_BIN = path.resolve(process.env.OCIRUN_BIN ?? path.join(REPO_ROOT, '
 const RUNC_BIN = process.env.RUNC_BIN ?? '/usr/sbin/runc';
 const N = Number.parseInt(process.env.BENCH_N ?? '20', 10);
 const WARMUP = 2;
+// Processes in the busy container that `events --stats` and `ps` are measured on.
+const BUSY = Number.parseInt(process.env.BENCH_BUSY ?? '2000', 10);
 
 if (!Number.isInteger(N) || N < 1) {
   console.error(`BENCH_N must be a positive integer, got ${process.env.BENCH_N}`);
@@ -62,14 +65,14 @@ function buildRootfs(dir) {
   fs.writeFileSync(path.join(dir, 'etc', 'group'), 'root:x:0:\nnogroup:x:65534:\n');
 }
 
-function makeBundle(dir) {
+function makeBundle(dir, args = ['/bin/true']) {
   fs.mkdirSync(dir, { recursive: true });
   const r = spawnSync(RUNC_BIN, ['spec', '--bundle', dir], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`runc spec failed: ${r.stderr}`);
   const configPath = path.join(dir, 'config.json');
   const spec = JSON.parse(fs.readFileSync(configPath, 'utf8'));
   spec.process.terminal = false;
-  spec.process.args = ['/bin/true'];
+  spec.process.args = args;
   // Read-only so one rootfs can serve every runtime and iteration unchanged.
   spec.root.readonly = true;
   fs.writeFileSync(configPath, JSON.stringify(spec, null, '\t'));
@@ -124,7 +127,28 @@ const BENCHMARKS = [
       );
     },
   },
+  {
+    name: `\`events --stats\` of a container with ${BUSY} processes`,
+    once: (rt) => exec(rt, withRoot(rt, ['events', '--stats', rt.busy])),
+  },
+  {
+    name: `\`ps --format json\` of a container with ${BUSY} processes`,
+    once: (rt) => exec(rt, withRoot(rt, ['ps', '--format', 'json', rt.busy])),
+  },
 ];
+
+// A running container holding BUSY sleeping processes, per runtime, for the stats and ps benchmarks.
+function startBusy(rt, bundle) {
+  rt.busy = nextId(rt);
+  exec(rt, withRoot(rt, ['run', '--detach', '--bundle', bundle, rt.busy]));
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    const r = spawnSync(rt.bin, withRoot(rt, ['ps', '--format', 'json', rt.busy]), { encoding: 'utf8', env: measuredEnv });
+    if ((JSON.parse(r.stdout || 'null') ?? []).length >= BUSY + 1) return;
+    if (Date.now() > deadline) throw new Error(`${rt.name}: the busy container did not reach ${BUSY} processes`);
+    spawnSync('sleep', ['0.2']);
+  }
+}
 
 function median(xs) {
   const s = [...xs].sort((a, b) => a - b);
@@ -157,6 +181,9 @@ function main() {
     throw new Error(`${OCIRUN_BIN} not found: build it first (make) or set OCIRUN_BIN`);
   }
   const bundle = makeBundle(path.join(scratch, 'bundle'));
+  const busyBundle = makeBundle(path.join(scratch, 'busy'), [
+    '/bin/sh', '-c', `i=0; while [ $i -lt ${BUSY} ]; do sleep 100000 & i=$((i+1)); done; exec sleep 100000`,
+  ]);
   runtimes.push({ name: 'ocirun', bin: OCIRUN_BIN, root: path.join(scratch, 'root-ocirun') });
   runtimes.push({ name: 'runc', bin: RUNC_BIN, root: path.join(scratch, 'root-runc') });
 
@@ -173,6 +200,7 @@ function main() {
     }
   }
 
+  for (const rt of runtimes) startBusy(rt, busyBundle);
   const results = [];
   for (const bench of BENCHMARKS) {
     const times = Object.fromEntries(runtimes.map((rt) => [rt.name, []]));
