@@ -4,37 +4,15 @@ import { beforeAll, describe, expect, test } from 'vitest';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Bundle, BundleOptions } from './helpers/bundle';
-import { OCIRUN_BIN, OCIRUN_IS_RUNC, scratchBase, uniqueId, requireBinaries } from './helpers/env';
-import { expectFailed } from './helpers/observe';
-import { isEmpty, scanCgroups, scanMounts, scanProcesses, summarize, type InodeKey } from './helpers/leftovers';
+import { OCIRUN_BIN, OCIRUN_IS_RUNC, uniqueId, requireBinaries } from './helpers/env';
+import { scanMounts } from './helpers/leftovers';
+import { expectFailed, expectNothingLeft } from './helpers/observe';
 import { create, explain, kill, ok, run, state, type RunResult, type Runtime } from './helpers/runtime';
 import { useSandbox } from './helpers/sandbox';
 
 const sb = useSandbox();
 
 beforeAll(() => requireBinaries(OCIRUN_BIN));
-
-/**
- * Checked right after the failure, before the sandbox's teardown runs `delete --force`,
- * which would otherwise hide a half-created container.
- */
-function expectNothingLeft(rt: Runtime, id: string, bundleDir: string): void {
-  const stateDir = path.join(rt.root, id);
-  expect(fs.existsSync(stateDir), `state dir ${stateDir} left behind`).toBe(false);
-  const inodes: InodeKey[] = [];
-  const rootfs = path.join(bundleDir, 'rootfs');
-  if (fs.existsSync(rootfs)) {
-    const st = fs.statSync(rootfs);
-    inodes.push({ dev: st.dev, ino: st.ino });
-  }
-  const left = {
-    processes: scanProcesses(scratchBase(), inodes),
-    mounts: scanMounts(bundleDir),
-    cgroups: scanCgroups([id]),
-    stateDirs: [],
-  };
-  expect(isEmpty(left), summarize(left)).toBe(true);
-}
 
 type Verb = 'create' | 'run';
 

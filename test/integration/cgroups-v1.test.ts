@@ -5,16 +5,19 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { beforeAll, describe, expect, test } from 'vitest';
 import type { BundleOptions } from './helpers/bundle';
+import { runBoth, RUNTIMES } from './helpers/differential';
 import { OCIRUN_BIN, RUNC_BIN, requireBinaries, sh, uniqueId } from './helpers/env';
-import { create, del, explain, kill, ok, run, type RunResult, type Runtime, type RuntimeName } from './helpers/runtime';
+import { create, del, explain, kill, ok, run, state, type RunResult, type RuntimeName } from './helpers/runtime';
 import { useSandbox } from './helpers/sandbox';
 import { waitUntil } from './helpers/observe';
 
 const sb = useSandbox();
-const RUNTIMES: readonly RuntimeName[] = ['runc', 'ocirun'];
 const V1 = fs.existsSync('/sys/fs/cgroup/memory/memory.limit_in_bytes');
 
 beforeAll(() => requireBinaries(RUNC_BIN, OCIRUN_BIN));
+
+// Runs under a resource limit (an OOM kill, a pids limit) get 30 s instead of run's default 10 s.
+const SLOW = { timeoutMs: 30_000 };
 
 type Resources = Record<string, unknown>;
 const withResources = (r: Resources, args: string[]): BundleOptions => ({
@@ -24,18 +27,6 @@ const withResources = (r: Resources, args: string[]): BundleOptions => ({
     linux.resources = { ...linux.resources, ...r };
   },
 });
-
-function runBoth(name: string, opts: BundleOptions): Record<RuntimeName, RunResult> {
-  const id = uniqueId(name);
-  const out = {} as Record<RuntimeName, RunResult>;
-  for (const rtName of RUNTIMES) {
-    const rt = sb.runtime(rtName);
-    const b = sb.bundle(opts, `bundle-${rtName}`);
-    sb.track(rt, id);
-    out[rtName] = run(rt, ['run', '--bundle', b.dir, id], { timeoutMs: 30_000 });
-  }
-  return out;
-}
 
 // The host-side directory of each hierarchy the process is in.
 function cgroupDirs(pid: number): Record<string, string> {
@@ -78,11 +69,6 @@ function readFiles(pid: number): Record<string, string> {
   return out;
 }
 
-const statePid = (rt: Runtime, id: string): number => {
-  const r = ok(run(rt, ['state', id]));
-  return (JSON.parse(r.stdout) as { pid: number }).pid;
-};
-
 // The message of runc's (and ocirun's) last error line.
 const errMsg = (r: RunResult): string => {
   const lines = [...r.stderr.matchAll(/level=error msg=("(?:[^"\\]|\\.)*"|\S+)/g)];
@@ -101,12 +87,12 @@ const LOOP0 = (() => {
 describe.skipIf(!V1)('cgroup v1 resources', () => {
   test('memory.limit: a memory hog is OOM-killed (exit 137) under both runtimes', () => {
     const mb64 = 64 * 1024 * 1024;
-    const pair = runBoth('cgv1-oom', withResources({ memory: { limit: mb64, swap: mb64 } }, ['tail', '/dev/zero']));
+    const pair = runBoth(sb, 'cgv1-oom', withResources({ memory: { limit: mb64, swap: mb64 } }, ['tail', '/dev/zero']), SLOW);
     for (const rt of RUNTIMES) expect(pair[rt].code, `${rt}\n${explain(pair[rt])}`).toBe(137);
   });
 
   test('pids.limit stops a (bounded) fork bomb', () => {
-    const pair = runBoth('cgv1-pids', withResources({ pids: { limit: 8 } }, sh('echo started; for i in $(seq 1 40); do sleep 1 & done; wait')));
+    const pair = runBoth(sb, 'cgv1-pids', withResources({ pids: { limit: 8 } }, sh('echo started; for i in $(seq 1 40); do sleep 1 & done; wait')), SLOW);
     for (const rt of RUNTIMES) {
       expect(pair[rt].stdout, `${rt}\n${explain(pair[rt])}`).toContain('started');
       expect(pair[rt].stderr, `${rt}\n${explain(pair[rt])}`).toMatch(/can't fork/);
@@ -115,7 +101,7 @@ describe.skipIf(!V1)('cgroup v1 resources', () => {
   });
 
   test('cpu.cpus pins the process (Cpus_allowed_list)', () => {
-    const pair = runBoth('cgv1-cpuset', withResources({ cpu: { cpus: '1', mems: '0' } }, sh('grep Cpus_allowed_list /proc/self/status')));
+    const pair = runBoth(sb, 'cgv1-cpuset', withResources({ cpu: { cpus: '1', mems: '0' } }, sh('grep Cpus_allowed_list /proc/self/status')), SLOW);
     for (const rt of RUNTIMES) expect(pair[rt].stdout.trim(), `${rt}\n${explain(pair[rt])}`).toMatch(/^Cpus_allowed_list:\s+1$/);
   });
 
@@ -160,7 +146,7 @@ describe.skipIf(!V1)('cgroup v1 resources', () => {
       sb.track(rt, id);
       const b = sb.bundle(withResources(resources, ['sleep', '60']), `bundle-${rtName}`);
       ok(create(rt, id, b.dir));
-      seen[rtName] = readFiles(statePid(rt, id));
+      seen[rtName] = readFiles(state(rt, id).pid);
       ok(del(rt, id, true));
     }
     expect(seen.ocirun['cpu/cpu.shares']).toBe('512');
@@ -195,14 +181,14 @@ describe.skipIf(!V1)('cgroup v1 resources', () => {
       sb.track(rt, id);
       const b = sb.bundle({ args: ['sleep', '60'] }, `bundle-${rtName}`);
       ok(create(rt, id, b.dir));
-      const pid = statePid(rt, id);
+      const pid = state(rt, id).pid;
       seen[rtName] = steps.map((s) => {
         const r = run(rt, ['update', ...s.args, id], { input: s.input });
         return { code: r.code, msg: errMsg(r), files: readFiles(pid) };
       });
       ok(kill(rt, id, 'KILL'));
       // Updating a stopped container is refused.
-      for (let i = 0; i < 100 && JSON.parse(ok(run(rt, ['state', id])).stdout).status !== 'stopped'; i++) execFileSync('sleep', ['0.05']);
+      for (let i = 0; i < 100 && state(rt, id).status !== 'stopped'; i++) execFileSync('sleep', ['0.05']);
       const stopped = run(rt, ['update', '--memory', '10m', id]);
       seen[rtName].push({ code: stopped.code, msg: errMsg(stopped), files: {} });
       ok(del(rt, id, true));
@@ -241,15 +227,15 @@ describe.skipIf(!V1)('cgroup v1 resources', () => {
       const joined = ok(create(rt, second, sb.bundle(opts, `second-${rtName}`).dir));
       ok(run(rt, ['start', second]));
       const procs = fs.readFileSync(path.join('/sys/fs/cgroup/pids', cgroupsPath, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean).map(Number);
-      expect(procs.sort()).toEqual([statePid(rt, first), statePid(rt, second)].sort());
+      expect(procs.sort()).toEqual([state(rt, first).pid, state(rt, second).pid].sort());
       ok(kill(rt, second, 'KILL'));
-      waitUntil(() => JSON.parse(ok(run(rt, ['state', second])).stdout).status === 'stopped', 'second stopped');
+      waitUntil(() => state(rt, second).status === 'stopped', 'second stopped');
       const deleted = del(rt, second);
       seen[rtName] = {
         warned: /container's cgroup is not empty: 1 process\(es\) found/.test(joined.stderr),
         deleteCode: deleted.code,
         secondGone: !ok(run(rt, ['list', '-q'])).stdout.split('\n').includes(second),
-        firstRunning: JSON.parse(ok(run(rt, ['state', first])).stdout).status,
+        firstRunning: state(rt, first).status,
         cgroupKept: fs.existsSync(path.join('/sys/fs/cgroup/pids', cgroupsPath)),
       };
       ok(del(rt, first, true));
@@ -271,7 +257,7 @@ describe.skipIf(!V1)('cgroup v1 resources', () => {
     const c = run(rt, ['create', '--bundle', b.dir, id], { globalArgs: ['--systemd-cgroup'] });
     expect(c.code, explain(c)).toBe(0);
     expect(c.stderr).toMatch(/level=warning msg=.*systemd cgroup driver not available/);
-    expect(cgroupDirs(statePid(rt, id)).pids).toBe(`/sys/fs/cgroup/pids/ocirun-test-${id}.scope`);
+    expect(cgroupDirs(state(rt, id).pid).pids).toBe(`/sys/fs/cgroup/pids/ocirun-test-${id}.scope`);
     ok(del(rt, id, true));
     expect(fs.existsSync(`/sys/fs/cgroup/pids/ocirun-test-${id}.scope`)).toBe(false);
   });

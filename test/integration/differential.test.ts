@@ -1,77 +1,41 @@
 // Differential tests: the same bundle run under runc (the oracle) and under ocirun,
 // comparing what the container observes after normalising run-specific values.
 import { beforeAll, describe, expect, test } from 'vitest';
-import type { BundleOptions } from './helpers/bundle';
+import { expectRan, runBoth, RUNTIMES } from './helpers/differential';
 import { OCIRUN_BIN, RUNC_BIN, uniqueId, requireBinaries, sh } from './helpers/env';
 import { jsonShape, normaliseLsDates, normaliseMountinfo } from './helpers/normalise';
 import {
   create,
   del,
-  explain,
   kill,
   ok,
-  run,
   start,
   state,
   waitForStatus,
   type ContainerState,
-  type RunResult,
   type RuntimeName,
 } from './helpers/runtime';
 import { useSandbox } from './helpers/sandbox';
 
 const sb = useSandbox();
-const RUNTIMES: readonly RuntimeName[] = ['runc', 'ocirun'];
 
 beforeAll(() => requireBinaries(RUNC_BIN, OCIRUN_BIN));
 
-type Pair = Record<RuntimeName, RunResult>;
-
-/**
- * Runs one bundle definition under each runtime in turn (never concurrently) with the
- * same container id, so cgroup paths and anything else derived from the id match.
- * Each runtime gets its own bundle copy so one cannot alter the other's rootfs.
- */
-function runBoth(name: string, opts: BundleOptions): Pair {
-  const id = uniqueId(name);
-  const out = {} as Pair;
-  for (const rtName of RUNTIMES) {
-    const rt = sb.runtime(rtName);
-    const b = sb.bundle(opts, `bundle-${rtName}`);
-    sb.track(rt, id);
-    out[rtName] = run(rt, ['run', '--bundle', b.dir, id]);
-  }
-  return out;
-}
-
-/** Guards against a vacuous equality: both sides must have run and produced the anchors. */
-function expectRan(pair: Pair, anchors: (string | RegExp)[], code = 0): void {
-  for (const rtName of RUNTIMES) {
-    const r = pair[rtName];
-    expect(r.code, `${rtName} exit code\n${explain(r)}`).toBe(code);
-    expect(r.stdout.length, `${rtName} printed nothing\n${explain(r)}`).toBeGreaterThan(0);
-    for (const a of anchors) {
-      if (typeof a === 'string') expect(r.stdout, `${rtName} output lacks ${a}`).toContain(a);
-      else expect(r.stdout, `${rtName} output lacks ${a}`).toMatch(a);
-    }
-  }
-}
-
 describe('differential: ocirun vs runc', () => {
   test('hostname', () => {
-    const p = runBoth('diff-hostname', { hostname: 'ocirun-it', args: sh('hostname; cat /proc/sys/kernel/hostname') });
+    const p = runBoth(sb, 'diff-hostname', { hostname: 'ocirun-it', args: sh('hostname; cat /proc/sys/kernel/hostname') });
     expectRan(p, ['ocirun-it\nocirun-it\n']);
     expect(p.ocirun.stdout).toBe(p.runc.stdout);
   });
 
   test('id as root', () => {
-    const p = runBoth('diff-id-root', { args: ['id'] });
+    const p = runBoth(sb, 'diff-id-root', { args: ['id'] });
     expectRan(p, ['uid=0(root) gid=0(root)']);
     expect(p.ocirun.stdout).toBe(p.runc.stdout);
   });
 
   test('id as uid 1000 with additional gids', () => {
-    const p = runBoth('diff-id-user', {
+    const p = runBoth(sb, 'diff-id-user', {
       args: ['id'],
       user: { uid: 1000, gid: 1000, additionalGids: [10, 65534] },
     });
@@ -80,7 +44,7 @@ describe('differential: ocirun vs runc', () => {
   });
 
   test('capabilities, no_new_privs and seccomp lines of /proc/self/status', () => {
-    const p = runBoth('diff-caps', {
+    const p = runBoth(sb, 'diff-caps', {
       args: sh('grep -E "^(Cap(Inh|Prm|Eff|Bnd|Amb)|NoNewPrivs|Seccomp):" /proc/self/status'),
     });
     expectRan(p, [/^CapEff:\t[0-9a-f]{16}$/m, /^CapBnd:/m, /^CapAmb:/m, /^NoNewPrivs:\t1$/m, /^Seccomp:\t0$/m]);
@@ -91,7 +55,7 @@ describe('differential: ocirun vs runc', () => {
     // The default spec has ambient caps but no inheritable set, so CapAmb stays 0;
     // giving both exercises the ambient-raising path too.
     const caps = ['CAP_CHOWN', 'CAP_KILL', 'CAP_NET_BIND_SERVICE'];
-    const p = runBoth('diff-caps-amb', {
+    const p = runBoth(sb, 'diff-caps-amb', {
       args: sh('grep -E "^(Cap(Inh|Prm|Eff|Bnd|Amb)|NoNewPrivs):" /proc/self/status'),
       edit: (s) => {
         s.process.capabilities = { bounding: caps, effective: caps, permitted: caps, inheritable: caps, ambient: caps };
@@ -103,7 +67,7 @@ describe('differential: ocirun vs runc', () => {
   });
 
   test('mount table: points, options, fs types, sources, super options', () => {
-    const p = runBoth('diff-mounts', { args: ['cat', '/proc/self/mountinfo'] });
+    const p = runBoth(sb, 'diff-mounts', { args: ['cat', '/proc/self/mountinfo'] });
     expectRan(p, [' /proc ', ' /dev/pts ', ' /sys/fs/cgroup ']);
     const runc = normaliseMountinfo(p.runc.stdout);
     const oci = normaliseMountinfo(p.ocirun.stdout);
@@ -114,7 +78,7 @@ describe('differential: ocirun vs runc', () => {
   });
 
   test('mount table with a cgroup namespace: real cgroup mounts, named as runc names them', () => {
-    const p = runBoth('diff-mounts-cgns', {
+    const p = runBoth(sb, 'diff-mounts-cgns', {
       args: ['cat', '/proc/self/mountinfo'],
       edit: (s) => void s.linux!.namespaces!.push({ type: 'cgroup' }),
     });
@@ -126,25 +90,25 @@ describe('differential: ocirun vs runc', () => {
   });
 
   test('ls -ln /dev: names, types, modes, owners, device numbers', () => {
-    const p = runBoth('diff-dev', { args: ['ls', '-ln', '/dev'] });
+    const p = runBoth(sb, 'diff-dev', { args: ['ls', '-ln', '/dev'] });
     expectRan(p, [/^crw-rw-rw- +1 0 +0 +1, +3 .* null$/m, / ptmx -> pts\/ptmx$/m]);
     expect(normaliseLsDates(p.ocirun.stdout)).toBe(normaliseLsDates(p.runc.stdout));
   });
 
   test('the process is pid 1', () => {
-    const p = runBoth('diff-pid1', { args: sh('echo $$') });
+    const p = runBoth(sb, 'diff-pid1', { args: sh('echo $$') });
     expectRan(p, ['1\n']);
     expect(p.ocirun.stdout).toBe('1\n');
     expect(p.runc.stdout).toBe('1\n');
   });
 
   test('exit code of the container process is the exit code of run', () => {
-    const p = runBoth('diff-exit', { args: sh('echo ran; exit 7') });
+    const p = runBoth(sb, 'diff-exit', { args: sh('echo ran; exit 7') });
     expectRan(p, ['ran\n'], 7);
   });
 
   test('read-only rootfs', () => {
-    const p = runBoth('diff-ro', {
+    const p = runBoth(sb, 'diff-ro', {
       readonly: true,
       args: sh('touch /probe 2>&1; echo "touch=$?"; grep -c " / ro," /proc/self/mountinfo'),
     });
@@ -153,7 +117,7 @@ describe('differential: ocirun vs runc', () => {
   });
 
   test('writable rootfs', () => {
-    const p = runBoth('diff-rw', {
+    const p = runBoth(sb, 'diff-rw', {
       readonly: false,
       args: sh('touch /probe 2>&1; echo "touch=$?"; grep -c " / rw," /proc/self/mountinfo'),
     });
@@ -162,7 +126,7 @@ describe('differential: ocirun vs runc', () => {
   });
 
   test('rlimits in /proc/self/limits', () => {
-    const p = runBoth('diff-limits', {
+    const p = runBoth(sb, 'diff-limits', {
       args: ['cat', '/proc/self/limits'],
       edit: (s) => {
         s.process.rlimits = [
@@ -176,7 +140,7 @@ describe('differential: ocirun vs runc', () => {
   });
 
   test('cwd and environment', () => {
-    const p = runBoth('diff-env', {
+    const p = runBoth(sb, 'diff-env', {
       cwd: '/tmp',
       env: ['PATH=/bin', 'FOO=bar baz', 'EMPTY=', 'TERM=xterm'],
       args: sh('pwd; env | sort'),

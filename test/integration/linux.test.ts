@@ -5,10 +5,10 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Bundle, BundleOptions, OciSpec } from './helpers/bundle';
+import { runBoth, RUNTIMES } from './helpers/differential';
 import { OCIRUN_BIN, RUNC_BIN, requireBinaries, scratchBase, sh, uniqueId } from './helpers/env';
-import { isEmpty, scanCgroups, scanMounts, scanProcesses, summarize, type InodeKey } from './helpers/leftovers';
 import { normaliseLsDates, normaliseMountinfo } from './helpers/normalise';
-import { expectFailed, isAlive, waitUntil } from './helpers/observe';
+import { expectFailed, expectNothingLeft, isAlive, waitUntil } from './helpers/observe';
 import {
   create,
   del,
@@ -20,34 +20,16 @@ import {
   state,
   waitForStatus,
   type RunResult,
-  type Runtime,
   type RuntimeName,
 } from './helpers/runtime';
 import { useSandbox } from './helpers/sandbox';
 
 const sb = useSandbox();
-const RUNTIMES: readonly RuntimeName[] = ['runc', 'ocirun'];
 
 beforeAll(() => requireBinaries(RUNC_BIN, OCIRUN_BIN));
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
-
-type Pair = Record<RuntimeName, RunResult>;
-
-/** One bundle definition under each runtime in turn, same id, each with its own bundle copy. */
-function runBoth(name: string, opts: BundleOptions | ((rt: RuntimeName) => BundleOptions), prepare?: (b: Bundle) => void): Pair {
-  const id = uniqueId(name);
-  const out = {} as Pair;
-  for (const rtName of RUNTIMES) {
-    const rt = sb.runtime(rtName);
-    const b = sb.bundle(typeof opts === 'function' ? opts(rtName) : opts, `bundle-${rtName}`);
-    prepare?.(b);
-    sb.track(rt, id);
-    out[rtName] = run(rt, ['run', '--bundle', b.dir, id]);
-  }
-  return out;
-}
 
 function expectOk(r: RunResult, ...anchors: (string | RegExp)[]): void {
   expect(r.code, explain(r)).toBe(0);
@@ -147,18 +129,6 @@ function joinAll(s: OciSpec, h: Holder, types: string[]): void {
   }
 }
 
-/** Checked right after a failure, before the sandbox's teardown would hide a half-made container. */
-function expectNothingLeft(rt: Runtime, id: string, b: Bundle): void {
-  expect(fs.existsSync(path.join(rt.root, id)), 'state dir left behind').toBe(false);
-  const inodes: InodeKey[] = [];
-  if (fs.existsSync(b.rootfs)) {
-    const st = fs.statSync(b.rootfs);
-    inodes.push({ dev: st.dev, ino: st.ino });
-  }
-  const left = { processes: scanProcesses(scratchBase(), inodes), mounts: scanMounts(b.dir), cgroups: scanCgroups([id]), stateDirs: [] };
-  expect(isEmpty(left), summarize(left)).toBe(true);
-}
-
 /** An ocirun run that must fail, naming every needle, and leave nothing behind. */
 function expectRejected(name: string, opts: BundleOptions, ...needles: (string | RegExp)[]): RunResult {
   const rt = sb.runtime('ocirun');
@@ -179,7 +149,7 @@ const withNs = (...types: string[]) => (s: OciSpec) => {
 
 describe('namespaces: new', () => {
   test('each listed namespace is new, every other one is the host\'s', () => {
-    const p = runBoth('lx-ns-new', { args: sh(NS_SCRIPT), edit: withNs('cgroup') });
+    const p = runBoth(sb, 'lx-ns-new', { args: sh(NS_SCRIPT), edit: withNs('cgroup') });
     expectOk(p.runc, 'mnt:[');
     expectOk(p.ocirun, 'mnt:[');
     const want = { user: 'host', uts: 'new', ipc: 'new', net: 'new', cgroup: 'new', pid: 'new', time: 'host', mnt: 'new' };
@@ -188,7 +158,7 @@ describe('namespaces: new', () => {
   });
 
   test('without a network or uts namespace the container uses the host\'s', () => {
-    const p = runBoth('lx-ns-hostnet', {
+    const p = runBoth(sb, 'lx-ns-hostnet', {
       args: sh(NS_SCRIPT),
       edit: (s) => {
         s.linux!.namespaces = s.linux!.namespaces!.filter((n) => n.type !== 'network' && n.type !== 'uts');
@@ -202,7 +172,7 @@ describe('namespaces: new', () => {
   });
 
   test('a new network namespace has its loopback up, as under runc', () => {
-    const p = runBoth('lx-ns-lo', { args: sh('ip -o link; ip -o addr') });
+    const p = runBoth(sb, 'lx-ns-lo', { args: sh('ip -o link; ip -o addr') });
     expectOk(p.runc, /^1: lo: <LOOPBACK,UP,LOWER_UP>/m, 'inet 127.0.0.1/8 scope host lo');
     expect(p.ocirun.stdout).toBe(p.runc.stdout);
   });
@@ -258,6 +228,7 @@ describe('namespaces: joined by path', () => {
     const types = ['user', 'uts', 'ipc', 'network', 'cgroup', 'pid'];
     const h = nsHolder(types, { hostname: 'holder-uts' });
     const p = runBoth(
+      sb,
       'lx-join',
       {
         args: sh(`${NS_SCRIPT}; hostname; cat /proc/self/uid_map /proc/1/comm; id -u; ls -ln /dev; cat /proc/self/cgroup`),
@@ -269,7 +240,7 @@ describe('namespaces: joined by path', () => {
           delete s.hostname;
         },
       },
-      chownRootfs,
+      { prepare: chownRootfs },
     );
     expectOk(p.runc, 'holder-uts\n', /^ +0 +100000 +65536\nsleep\n0\n/m);
     expect(classifyNs(p.runc.stdout, h.pid)).toEqual({
@@ -303,25 +274,27 @@ describe('namespaces: joined by path', () => {
   test('a mount namespace kept alive by a bind-mounted ns file', () => {
     const made: string[] = [];
     try {
-      const p = runBoth('lx-join-mnt', () => ({ args: sh('readlink /proc/self/ns/mnt; cat /proc/self/mountinfo') }), (b) => {
-        // Fresh per runtime: the container pivots inside the namespace, which outlives it.
-        const dir = path.join(b.dir, 'nsdir');
-        fs.mkdirSync(dir);
-        for (const args of [['--bind', dir, dir], ['--make-private', dir]]) {
-          const r = spawnSync('mount', args, { encoding: 'utf8' });
-          if (r.status !== 0) throw new Error(`mount ${args.join(' ')}: ${r.stderr}`);
-        }
-        made.push(dir);
-        const file = path.join(dir, 'mnt');
-        fs.writeFileSync(file, '');
-        const u = spawnSync('unshare', [`--mount=${file}`, 'true'], { encoding: 'utf8' });
-        if (u.status !== 0) throw new Error(`unshare --mount: ${u.stderr}`);
-        made.push(file);
-        const spec = JSON.parse(fs.readFileSync(b.configPath, 'utf8')) as OciSpec;
-        spec.linux!.namespaces!.find((n) => n.type === 'mount')!.path = file;
-        fs.writeFileSync(b.configPath, JSON.stringify(spec));
-        // The ns file's own inode is the namespace's: the container must report exactly it.
-        fs.writeFileSync(path.join(b.dir, 'expect'), `mnt:[${fs.statSync(file).ino}]`);
+      const p = runBoth(sb, 'lx-join-mnt', () => ({ args: sh('readlink /proc/self/ns/mnt; cat /proc/self/mountinfo') }), {
+        prepare: (b) => {
+          // Fresh per runtime: the container pivots inside the namespace, which outlives it.
+          const dir = path.join(b.dir, 'nsdir');
+          fs.mkdirSync(dir);
+          for (const args of [['--bind', dir, dir], ['--make-private', dir]]) {
+            const r = spawnSync('mount', args, { encoding: 'utf8' });
+            if (r.status !== 0) throw new Error(`mount ${args.join(' ')}: ${r.stderr}`);
+          }
+          made.push(dir);
+          const file = path.join(dir, 'mnt');
+          fs.writeFileSync(file, '');
+          const u = spawnSync('unshare', [`--mount=${file}`, 'true'], { encoding: 'utf8' });
+          if (u.status !== 0) throw new Error(`unshare --mount: ${u.stderr}`);
+          made.push(file);
+          const spec = JSON.parse(fs.readFileSync(b.configPath, 'utf8')) as OciSpec;
+          spec.linux!.namespaces!.find((n) => n.type === 'mount')!.path = file;
+          fs.writeFileSync(b.configPath, JSON.stringify(spec));
+          // The ns file's own inode is the namespace's: the container must report exactly it.
+          fs.writeFileSync(path.join(b.dir, 'expect'), `mnt:[${fs.statSync(file).ino}]`);
+        },
       });
       for (const rtName of RUNTIMES) {
         const want = fs.readFileSync(path.join(scratchDirOf(p[rtName]), 'expect'), 'utf8');
@@ -496,7 +469,7 @@ describe('namespaces: bad input (ocirun; each a clear error naming the JSON path
 
 describe('hostname and domainname', () => {
   test('hostname set in a new uts namespace', () => {
-    const p = runBoth('lx-uts', { hostname: 'lx-host', args: sh('hostname; cat /proc/sys/kernel/hostname') });
+    const p = runBoth(sb, 'lx-uts', { hostname: 'lx-host', args: sh('hostname; cat /proc/sys/kernel/hostname') });
     expectOk(p.runc, 'lx-host\nlx-host\n');
     expect(p.ocirun.stdout).toBe(p.runc.stdout);
   });
@@ -511,7 +484,7 @@ describe('hostname and domainname', () => {
   });
 
   test('unset: the new namespace keeps the host\'s values', () => {
-    const p = runBoth('lx-uts-unset', { edit: (s) => delete s.hostname, args: sh('cat /proc/sys/kernel/hostname /proc/sys/kernel/domainname') });
+    const p = runBoth(sb, 'lx-uts-unset', { edit: (s) => delete s.hostname, args: sh('cat /proc/sys/kernel/hostname /proc/sys/kernel/domainname') });
     const host = ['hostname', 'domainname'].map((f) => fs.readFileSync(`/proc/sys/kernel/${f}`, 'utf8')).join('');
     expectOk(p.runc, host);
     expect(p.ocirun.stdout).toBe(p.runc.stdout);
@@ -547,7 +520,7 @@ describe('devices', () => {
       { path: '/dev/deep/er/u0', type: 'u', major: 1, minor: 5 },
       { path: '/outside-dev', type: 'c', major: 1, minor: 7, fileMode: 0o751 },
     ];
-    const p = runBoth('lx-dev', {
+    const p = runBoth(sb, 'lx-dev', {
       args: sh(`${DEV_SCRIPT} /dev/deep/er/u0 /outside-dev; ls -ln /outside-dev`),
       edit: (s) => (s.linux!.devices = devices),
     });
@@ -581,6 +554,7 @@ describe('devices', () => {
   test('in a user namespace, host nodes are bound in the same order and keep their owner and mode', () => {
     const before = hostNodes();
     const p = runBoth(
+      sb,
       'lx-dev-userns',
       {
         // Mount point and fs type of every mount below /dev, in mount order.
@@ -592,7 +566,7 @@ describe('devices', () => {
           s.linux!.devices = DEVICES;
         },
       },
-      chownRootfs,
+      { prepare: chownRootfs },
     );
     // Bound nodes show the host's modes, owned by the overflow id (host root is unmapped).
     expectOk(p.runc, /^\/dev\/loop0 block special file 65534 65534 600 7:0$/m, /^\/dev\/fuse devtmpfs$/m);

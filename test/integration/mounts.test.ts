@@ -6,35 +6,16 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Bundle, BundleOptions, OciMount, OciSpec } from './helpers/bundle';
+import { runBoth, runOne, RUNTIMES } from './helpers/differential';
 import { OCIRUN_BIN, RUNC_BIN, scratchBase, sh, uniqueId, requireBinaries } from './helpers/env';
-import { isEmpty, scanCgroups, scanMounts, scanProcesses, summarize, type InodeKey } from './helpers/leftovers';
 import { normaliseMountinfo } from './helpers/normalise';
-import { messages } from './helpers/observe';
-import { create, explain, run, type RunResult, type Runtime, type RuntimeName } from './helpers/runtime';
+import { expectNothingLeft, messages } from './helpers/observe';
+import { create, explain, run, type RunResult } from './helpers/runtime';
 import { useSandbox } from './helpers/sandbox';
 
 const sb = useSandbox();
-const RUNTIMES: readonly RuntimeName[] = ['runc', 'ocirun'];
 
 beforeAll(() => requireBinaries(RUNC_BIN, OCIRUN_BIN));
-
-type Pair = Record<RuntimeName, RunResult>;
-
-/** Same bundle definition under each runtime in turn, each with its own rootfs copy. */
-function runBoth(name: string, opts: BundleOptions, prep?: (b: Bundle) => void): Pair {
-  const id = uniqueId(name);
-  const out = {} as Pair;
-  for (const rtName of RUNTIMES) out[rtName] = runOne(rtName, id, opts, prep);
-  return out;
-}
-
-function runOne(rtName: RuntimeName, id: string, opts: BundleOptions, prep?: (b: Bundle) => void): RunResult {
-  const rt = sb.runtime(rtName);
-  const b = sb.bundle(opts, `bundle-${rtName}`);
-  prep?.(b);
-  sb.track(rt, id);
-  return run(rt, ['run', '--bundle', b.dir, id]);
-}
 
 function expectOk(r: RunResult, name: string): void {
   expect(r.code, `${name}\n${explain(r)}`).toBe(0);
@@ -56,7 +37,7 @@ function under(lines: string[], ...points: string[]): string[] {
 
 /** Runs both and compares the mount lines below `points`; returns ocirun's for further checks. */
 function compareMounts(name: string, opts: BundleOptions, points: string[], prep?: (b: Bundle) => void): string[] {
-  const p = runBoth(name, opts, prep);
+  const p = runBoth(sb, name, opts, { prepare: prep });
   for (const rt of RUNTIMES) expectOk(p[rt], rt);
   const runc = under(split(p.runc).mounts, ...points);
   const oci = under(split(p.ocirun).mounts, ...points);
@@ -161,7 +142,7 @@ describe('option groups, runc vs ocirun', () => {
 
   test('linux.rootfsPropagation slave, rslave, private, rprivate: the whole mount table', () => {
     for (const prop of ['slave', 'rslave', 'private', 'rprivate']) {
-      const p = runBoth(`mnt-rootprop-${prop}`, { args: WITH_MOUNTINFO(), edit: (s) => void (s.linux!.rootfsPropagation = prop) });
+      const p = runBoth(sb, `mnt-rootprop-${prop}`, { args: WITH_MOUNTINFO(), edit: (s) => void (s.linux!.rootfsPropagation = prop) });
       for (const rt of RUNTIMES) expectOk(p[rt], `${rt} ${prop}`);
       const runc = split(p.runc).mounts;
       expect(runc.some((l) => l.startsWith('/ ro,'))).toBe(true);
@@ -171,7 +152,7 @@ describe('option groups, runc vs ocirun', () => {
 
   test('a read-only /dev still gets its device nodes first', () => {
     const devRo = (s: OciSpec) => void s.mounts!.find((m) => m.destination === '/dev')!.options!.push('ro');
-    const p = runBoth('mnt-dev-ro', { args: WITH_MOUNTINFO('ls -ln /dev | sed "s/ [A-Z][a-z][a-z] .* / /"; touch /dev/x 2>/dev/null || echo refused'), edit: devRo });
+    const p = runBoth(sb, 'mnt-dev-ro', { args: WITH_MOUNTINFO('ls -ln /dev | sed "s/ [A-Z][a-z][a-z] .* / /"; touch /dev/x 2>/dev/null || echo refused'), edit: devRo });
     for (const rt of RUNTIMES) expectOk(p[rt], rt);
     const runc = split(p.runc);
     expect(runc.rest).toMatch(/^crw-rw-rw- +1 0 +0 +1, +3 null$/m);
@@ -188,7 +169,7 @@ describe('option groups, runc vs ocirun', () => {
     fs.mkdirSync(path.join(host, 'dir'));
     fs.writeFileSync(path.join(host, 'dir', 'inner'), 'inner\n');
     const mounts = [bind('/etc/injected', path.join(host, 'file'), ['bind', 'ro']), bind('rel/dir', path.join(host, 'dir'), ['rbind'])];
-    const p = runBoth('mnt-file-rel', {
+    const p = runBoth(sb, 'mnt-file-rel', {
       args: WITH_MOUNTINFO('cat /etc/injected /rel/dir/inner; [ -f /etc/injected ] && echo is-file'),
       extraMounts: mounts,
     });
@@ -213,7 +194,7 @@ describe('rootfsPropagation values runc 1.1.5 does not apply', () => {
     ['unbindable', 'unbindable', false],
     ['runbindable', 'unbindable', true],
   ])('%s: "/" (and with r*, every mount) is %s', (prop, tag, recursive) => {
-    const r = runOne('ocirun', uniqueId(`mnt-rootprop-${prop}`), { args: WITH_MOUNTINFO(), edit: (s) => void (s.linux!.rootfsPropagation = prop) });
+    const r = runOne(sb, 'ocirun', uniqueId(`mnt-rootprop-${prop}`), { args: WITH_MOUNTINFO(), edit: (s) => void (s.linux!.rootfsPropagation = prop) });
     expectOk(r, prop);
     const t = tags(r);
     expect(t.find(([mp]) => mp === '/')?.[1]).toBe(tag);
@@ -223,7 +204,7 @@ describe('rootfsPropagation values runc 1.1.5 does not apply', () => {
   });
 
   test('runc 1.1.5 refuses unbindable where ocirun succeeds (documents the difference)', () => {
-    const r = runOne('runc', uniqueId('mnt-rootprop-runc'), { args: ['true'], edit: (s) => void (s.linux!.rootfsPropagation = 'unbindable') });
+    const r = runOne(sb, 'runc', uniqueId('mnt-rootprop-runc'), { args: ['true'], edit: (s) => void (s.linux!.rootfsPropagation = 'unbindable') });
     expect(r.code, explain(r)).not.toBe(0);
     expect(messages(r.stderr)).toMatch(/invalid argument/);
   });
@@ -234,7 +215,7 @@ describe('ocirun-only option behaviour', () => {
     const src = path.join(sb.dir('host'), 'tree');
     fs.mkdirSync(src);
     withHostTmpfs(path.join(src, 'sub'), 'nosuid,noatime', () => {
-      const r = runOne('ocirun', uniqueId('mnt-rec-late'), {
+      const r = runOne(sb, 'ocirun', uniqueId('mnt-rec-late'), {
         args: WITH_MOUNTINFO(),
         extraMounts: [
           bind('/r/a', src, ['rbind', 'rnoatime', 'rrelatime']),
@@ -256,20 +237,22 @@ describe('ocirun-only option behaviour', () => {
   test('type "bind" without a bind option is a bind mount (runc 1.1.5 passes "bind" to mount(2): ENODEV)', () => {
     const host = sb.dir('host');
     fs.writeFileSync(path.join(host, 'marker'), 'bound\n');
-    const r = runOne('ocirun', uniqueId('mnt-typebind'), { args: WITH_MOUNTINFO('cat /b/marker'), extraMounts: [{ destination: '/b', type: 'bind', source: host }] });
+    const r = runOne(sb, 'ocirun', uniqueId('mnt-typebind'), { args: WITH_MOUNTINFO('cat /b/marker'), extraMounts: [{ destination: '/b', type: 'bind', source: host }] });
     expectOk(r, 'ocirun');
     expect(split(r).rest).toBe('bound\n');
   });
 
   // runc applies r* options to bind mounts only and silently ignores them elsewhere.
   test('rro and friends apply to non-bind mounts too; on /dev and tmpfs rro waits until the devices and copies exist', () => {
-    const r = runOne('ocirun', uniqueId('mnt-rec-tmpfs'), {
+    const r = runOne(sb, 'ocirun', uniqueId('mnt-rec-tmpfs'), {
       args: WITH_MOUNTINFO('ls /dev/null /t/f'),
       extraMounts: [tmpfs('/t', ['rro', 'rnoexec', 'tmpcopyup'])],
       edit: (s) => void s.mounts!.find((m) => m.destination === '/dev')!.options!.push('rro'),
-    }, (b) => {
-      fs.mkdirSync(path.join(b.rootfs, 't'));
-      fs.writeFileSync(path.join(b.rootfs, 't', 'f'), '');
+    }, {
+      prepare: (b) => {
+        fs.mkdirSync(path.join(b.rootfs, 't'));
+        fs.writeFileSync(path.join(b.rootfs, 't', 'f'), '');
+      },
     });
     expectOk(r, 'ocirun');
     const { mounts, rest } = split(r);
@@ -280,18 +263,20 @@ describe('ocirun-only option behaviour', () => {
   });
 
   test('"defaults" means no flags, as in mount(8) (runc 1.1.5 hands it to tmpfs, which refuses it)', () => {
-    const r = runOne('ocirun', uniqueId('mnt-defaults'), { args: WITH_MOUNTINFO(), extraMounts: [tmpfs('/t', ['defaults', 'nosuid'])] });
+    const r = runOne(sb, 'ocirun', uniqueId('mnt-defaults'), { args: WITH_MOUNTINFO(), extraMounts: [tmpfs('/t', ['defaults', 'nosuid'])] });
     expectOk(r, 'ocirun');
     expect(under(split(r).mounts, '/t')).toEqual(['/t rw,nosuid,relatime [] tmpfs tmpfs rw']);
   });
 
   test('a tmpfs over an existing directory starts with its mode; an explicit mode= wins', () => {
-    const r = runOne('ocirun', uniqueId('mnt-tmpfs-mode'), {
+    const r = runOne(sb, 'ocirun', uniqueId('mnt-tmpfs-mode'), {
       args: WITH_MOUNTINFO('stat -c "%n %a" /srv/a /srv/b'),
       extraMounts: [tmpfs('/srv/a', []), tmpfs('/srv/b', ['mode=0700'])],
-    }, (b) => {
-      for (const d of ['a', 'b']) fs.mkdirSync(path.join(b.rootfs, 'srv', d), { recursive: true, mode: 0o750 });
-      for (const d of ['a', 'b']) fs.chmodSync(path.join(b.rootfs, 'srv', d), 0o2751);
+    }, {
+      prepare: (b) => {
+        for (const d of ['a', 'b']) fs.mkdirSync(path.join(b.rootfs, 'srv', d), { recursive: true, mode: 0o750 });
+        for (const d of ['a', 'b']) fs.chmodSync(path.join(b.rootfs, 'srv', d), 0o2751);
+      },
     });
     expectOk(r, 'ocirun');
     expect(split(r).rest).toBe('/srv/a 2751\n/srv/b 700\n');
@@ -321,7 +306,7 @@ describe('tmpcopyup', () => {
 
   test('runc vs ocirun: names, types, owners, file modes, symlink targets, contents', () => {
     const m = tmpfs('/data', ['tmpcopyup', 'nosuid']);
-    const p = runBoth('mnt-copyup', { args: WITH_MOUNTINFO(LIST), extraMounts: [m] }, populate);
+    const p = runBoth(sb, 'mnt-copyup', { args: WITH_MOUNTINFO(LIST), extraMounts: [m] }, { prepare: populate });
     for (const rt of RUNTIMES) expectOk(p[rt], rt);
     // runc 1.1.5 creates copied directories with the umask applied and never restores their mode
     // (runc#3991): directory modes are left out here and checked against the spec below.
@@ -337,19 +322,21 @@ describe('tmpcopyup', () => {
 
   test('directory modes (set-id bits too), times, fifos and device nodes are kept; the lower tree is untouched', () => {
     let lower = '';
-    const r = runOne('ocirun', uniqueId('mnt-copyup-spec'), {
+    const r = runOne(sb, 'ocirun', uniqueId('mnt-copyup-spec'), {
       args: WITH_MOUNTINFO('stat -c "%n %F %a %u:%g %Y %t,%T" /data /data/sub /data/f /data/fifo /data/null; echo new > /data/new'),
       extraMounts: [tmpfs('/data', ['tmpcopyup'])],
-    }, (b) => {
-      populate(b);
-      const d = path.join(b.rootfs, 'data');
-      fs.chmodSync(path.join(d, 'sub'), 0o2775);
-      spawnSync('mkfifo', ['-m', '0604', path.join(d, 'fifo')]);
-      spawnSync('mknod', ['-m', '0600', path.join(d, 'null'), 'c', '1', '3']);
-      const t = new Date('2001-02-03T04:05:06Z');
-      fs.utimesSync(path.join(d, 'f'), t, t);
-      fs.utimesSync(path.join(d, 'sub'), t, t);
-      lower = d;
+    }, {
+      prepare: (b) => {
+        populate(b);
+        const d = path.join(b.rootfs, 'data');
+        fs.chmodSync(path.join(d, 'sub'), 0o2775);
+        spawnSync('mkfifo', ['-m', '0604', path.join(d, 'fifo')]);
+        spawnSync('mknod', ['-m', '0600', path.join(d, 'null'), 'c', '1', '3']);
+        const t = new Date('2001-02-03T04:05:06Z');
+        fs.utimesSync(path.join(d, 'f'), t, t);
+        fs.utimesSync(path.join(d, 'sub'), t, t);
+        lower = d;
+      },
     });
     expectOk(r, 'ocirun');
     const epoch = String(Date.parse('2001-02-03T04:05:06Z') / 1000);
@@ -369,10 +356,10 @@ describe('tmpcopyup', () => {
   });
 
   test('tmpcopyup with ro: copied first, read-only afterwards', () => {
-    const r = runOne('ocirun', uniqueId('mnt-copyup-ro'), {
+    const r = runOne(sb, 'ocirun', uniqueId('mnt-copyup-ro'), {
       args: WITH_MOUNTINFO('cat /data/f; touch /data/x 2>/dev/null || echo refused'),
       extraMounts: [tmpfs('/data', ['tmpcopyup', 'ro'])],
-    }, populate);
+    }, { prepare: populate });
     expectOk(r, 'ocirun');
     expect(split(r).rest).toBe('file content\nrefused\n');
     expect(under(split(r).mounts, '/data')[0]).toMatch(/^\/data ro,relatime \[\] tmpfs tmpfs rw/);
@@ -409,7 +396,7 @@ describe('id-mapped mounts (runc 1.2 semantics; runc 1.1.5 has none)', () => {
 
   test('no user namespace: explicit mappings show host ids as mapped, and unmapped writers are refused', () => {
     const src = source();
-    const r = runOne('ocirun', uniqueId('mnt-idmap-plain'), {
+    const r = runOne(sb, 'ocirun', uniqueId('mnt-idmap-plain'), {
       args: WITH_MOUNTINFO(`${STAT}; for f in multi; do stat -c "%n %u:%g" /m2/$f; done; touch /m/new 2>&1 || true; echo fds $(ls /proc/self/fd)`),
       extraMounts: [
         withMaps(bind('/m', src, ['bind']), MAP, MAP),
@@ -431,11 +418,11 @@ describe('id-mapped mounts (runc 1.2 semantics; runc 1.1.5 has none)', () => {
 
   test('user namespace, "idmap" without mappings: the container\'s mappings, so its root owns host-root files', () => {
     const src = source();
-    const r = runOne('ocirun', uniqueId('mnt-idmap-userns'), {
+    const r = runOne(sb, 'ocirun', uniqueId('mnt-idmap-userns'), {
       args: WITH_MOUNTINFO(`${STAT}; stat -c "%n %u:%g" /plain/root; touch /m/new && stat -c "%n %u:%g" /m/new`),
       edit: usernsSpec,
       extraMounts: [bind('/m', src, ['bind', 'idmap']), bind('/plain', src, ['bind'])],
-    }, usernsRootfs);
+    }, { prepare: usernsRootfs });
     expectOk(r, 'ocirun');
     const { mounts, rest } = split(r);
     // Through a plain bind the same host-root file is unmapped in the user namespace: the overflow id.
@@ -470,7 +457,7 @@ describe('id-mapped mounts (runc 1.2 semantics; runc 1.1.5 has none)', () => {
   test('ridmap maps the submounts of an rbind, idmap only the top; propagation options still apply', () => {
     const src = source();
     withHostTmpfs(path.join(src, 'sub'), 'mode=755', () => {
-      const r = runOne('ocirun', uniqueId('mnt-ridmap'), {
+      const r = runOne(sb, 'ocirun', uniqueId('mnt-ridmap'), {
         args: WITH_MOUNTINFO(),
         extraMounts: [
           withMaps(bind('/rid', src, ['rbind', 'ridmap', 'rshared']), MAP, MAP),
@@ -493,14 +480,6 @@ describe('id-mapped mounts (runc 1.2 semantics; runc 1.1.5 has none)', () => {
 });
 
 describe('bad mounts fail with the JSON path and leave nothing behind', () => {
-  function expectNothingLeft(rt: Runtime, id: string, b: Bundle): void {
-    expect(fs.existsSync(path.join(rt.root, id)), 'state dir left').toBe(false);
-    const st = fs.statSync(b.rootfs);
-    const inodes: InodeKey[] = [{ dev: st.dev, ino: st.ino }];
-    const left = { processes: scanProcesses(scratchBase(), inodes), mounts: scanMounts(sb.testDir), cgroups: scanCgroups([id]), stateDirs: [] };
-    expect(isEmpty(left), summarize(left)).toBe(true);
-  }
-
   const host = () => sb.dir('host');
   const CASES: { name: string; mount: (h: string) => OciMount; expected: RegExp; edit?: (s: OciSpec) => void }[] = [
     { name: 'unknown option on a tmpfs', mount: () => tmpfs('/m', ['nosuid', 'bogus']), expected: /mounts\[7\]\.options: unknown option "bogus"/ },
@@ -527,7 +506,7 @@ describe('bad mounts fail with the JSON path and leave nothing behind', () => {
     const r = create(rt, id, b.dir);
     expect(r.code, explain(r)).toBe(1);
     expect(messages(r.stderr), explain(r)).toMatch(c.expected);
-    expectNothingLeft(rt, id, b);
+    expectNothingLeft(rt, id, b, { mountsUnder: sb.testDir, requireRootfs: true });
   });
 
   test('private rootfsPropagation with --no-pivot is refused, as runc does', () => {
@@ -537,12 +516,12 @@ describe('bad mounts fail with the JSON path and leave nothing behind', () => {
     const r = create(rt, id, b.dir, ['--no-pivot']);
     expect(r.code, explain(r)).toBe(1);
     expect(messages(r.stderr)).toMatch(/linux\.rootfsPropagation: rprivate is not safe without pivot_root/);
-    expectNothingLeft(rt, id, b);
+    expectNothingLeft(rt, id, b, { mountsUnder: sb.testDir, requireRootfs: true });
   });
 
   test('runc also refuses the bad inputs both runtimes judge at mount time', () => {
     for (const m of [bind('/m', path.join(host(), 'missing'), ['rbind']), tmpfs('/m', ['size=abc'])]) {
-      const r = runOne('runc', uniqueId('mnt-bad-runc'), { args: ['true'], extraMounts: [m] });
+      const r = runOne(sb, 'runc', uniqueId('mnt-bad-runc'), { args: ['true'], extraMounts: [m] });
       expect(r.code, explain(r)).toBe(1);
     }
   });

@@ -3,36 +3,18 @@
 import { beforeAll, describe, expect, test } from 'vitest';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { Bundle, BundleOptions } from './helpers/bundle';
+import type { Bundle } from './helpers/bundle';
+import { runBoth, RUNTIMES, type Pair } from './helpers/differential';
 import { OCIRUN_BIN, RUNC_BIN, uniqueId, requireBinaries, sh } from './helpers/env';
 import { messages } from './helpers/observe';
 import { normaliseMountinfo } from './helpers/normalise';
 import { ROOTFS_MARKER } from './helpers/rootfs';
-import { create, del, explain, ok, run, state, type RunResult, type RuntimeName } from './helpers/runtime';
+import { create, del, explain, ok, run, state, type RunResult } from './helpers/runtime';
 import { useSandbox } from './helpers/sandbox';
 
 const sb = useSandbox();
-const RUNTIMES: readonly RuntimeName[] = ['runc', 'ocirun'];
 
 beforeAll(() => requireBinaries(RUNC_BIN, OCIRUN_BIN));
-
-type Pair = Record<RuntimeName, RunResult>;
-
-/**
- * Runs one bundle definition under each runtime in turn, each with its own bundle copy (writes in
- * one rootfs must not show in the other); `prepare` shapes the image before the run.
- */
-function runBoth(name: string, opts: BundleOptions, prepare: (b: Bundle) => void = () => undefined): Pair {
-  const id = uniqueId(name);
-  const out = {} as Pair;
-  for (const rt of RUNTIMES.map((n) => sb.runtime(n))) {
-    const b = sb.bundle(opts, `bundle-${rt.name}`);
-    prepare(b);
-    sb.track(rt, id);
-    out[rt.name] = run(rt, ['run', '--bundle', b.dir, id]);
-  }
-  return out;
-}
 
 const MOUNTINFO_MARK = '== mountinfo';
 
@@ -113,6 +95,7 @@ const PROBED = [...IMAGE_PATHS, '/data/via-link', '/data/via-link-dir', '/data/t
 describe('differential: linux.maskedPaths', () => {
   test('files, directories, missing paths, paths through symlinks inside the rootfs', () => {
     const p = runBoth(
+      sb,
       'paths-masked',
       {
         // runc's template makes the root read-only, which would hide what the masks do to writes.
@@ -123,7 +106,7 @@ describe('differential: linux.maskedPaths', () => {
           s.linux!.readonlyPaths = [];
         },
       },
-      shapeImage,
+      { prepare: shapeImage },
     );
     const { seen } = expectSame(p, ['== /data/file\ncharacter special file 666 0:0 1:3\n']);
     // The anchors of what masking means, so that equal but wrong outputs cannot pass.
@@ -137,7 +120,7 @@ describe('differential: linux.maskedPaths', () => {
 
   test('the default spec masks under /proc and /sys', () => {
     const files = ['/proc/kcore', '/proc/keys', '/proc/timer_list', '/proc/acpi', '/sys/firmware', '/proc/scsi'];
-    const p = runBoth('paths-masked-default', {
+    const p = runBoth(sb, 'paths-masked-default', {
       args: sh(`for p in ${files.join(' ')}; do echo "== $p"; stat -c '%F %t:%T' "$p" 2>&1; done; echo '${MOUNTINFO_MARK}'; cat /proc/self/mountinfo`),
     });
     expectSame(p, ['== /proc/acpi\ndirectory 0:0\n', '== /sys/firmware\ndirectory 0:0\n']);
@@ -147,6 +130,7 @@ describe('differential: linux.maskedPaths', () => {
 describe('differential: linux.readonlyPaths', () => {
   test('files, directories, missing paths, paths through symlinks inside the rootfs', () => {
     const p = runBoth(
+      sb,
       'paths-ro',
       {
         readonly: false,
@@ -156,7 +140,7 @@ describe('differential: linux.readonlyPaths', () => {
           s.linux!.maskedPaths = [];
         },
       },
-      shapeImage,
+      { prepare: shapeImage },
     );
     const { seen } = expectSame(p, ['== /data/file\nregular file 644 0:0 0:0\nsecret\n\nwrite=1\n']);
     expect(seen).toMatch(/== \/data\/dir\ndirectory [^\n]*\na\nsub\ncreate=1\n/);
@@ -170,6 +154,7 @@ describe('differential: linux.readonlyPaths', () => {
 describe('differential: a masked or read-only path below a regular file', () => {
   test.each(['maskedPaths', 'readonlyPaths'] as const)('linux.%s: both runtimes refuse the config', (field) => {
     const p = runBoth(
+      sb,
       `paths-enotdir-${field}`,
       {
         args: ['true'],
@@ -179,7 +164,7 @@ describe('differential: a masked or read-only path below a regular file', () => 
           s.linux![field] = ['/data/file/below-a-file'];
         },
       },
-      shapeImage,
+      { prepare: shapeImage },
     );
     for (const name of RUNTIMES) {
       expect(p[name].code, explain(p[name])).not.toBe(0);
@@ -192,7 +177,7 @@ describe('differential: a masked or read-only path below a regular file', () => 
 describe('differential: root.readonly', () => {
   test.each([true, false])('root.readonly %s: writes to the root and to the mounts on it', (readonly) => {
     const targets = ['/', '/tmp', '/root', '/etc/hostname', '/dev', '/dev/shm'];
-    const p = runBoth(`paths-root-ro-${readonly}`, {
+    const p = runBoth(sb, `paths-root-ro-${readonly}`, {
       readonly,
       args: sh(
         [

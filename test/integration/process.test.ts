@@ -6,50 +6,22 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { runcSpecTemplate, type BundleOptions, type OciSpec } from './helpers/bundle';
-import { OCIRUN_BIN, RUNC_BIN, requireBinaries, runtimeEnv, scratchBase, sh, uniqueId } from './helpers/env';
-import { isEmpty, scanCgroups, scanMounts, scanProcesses, summarize, type InodeKey } from './helpers/leftovers';
-import { expectFailed, messages } from './helpers/observe';
-import { create, explain, run, type RunResult, type Runtime, type RuntimeName } from './helpers/runtime';
+import { expectRan, runBoth, RUNTIMES } from './helpers/differential';
+import { OCIRUN_BIN, RUNC_BIN, requireBinaries, runtimeEnv, sh, uniqueId } from './helpers/env';
+import { expectFailed, expectNothingLeft, messages } from './helpers/observe';
+import { create, explain, run, type RunResult } from './helpers/runtime';
 import { useSandbox } from './helpers/sandbox';
 
 const sb = useSandbox();
-const RUNTIMES: readonly RuntimeName[] = ['runc', 'ocirun'];
 const TASKSET = '/usr/bin/taskset';
 
 beforeAll(() => requireBinaries(RUNC_BIN, OCIRUN_BIN));
-
-type Pair = Record<RuntimeName, RunResult>;
-
-/** One bundle definition, run under runc and then ocirun with the same id, each on its own rootfs copy. */
-function runBoth(name: string, opts: BundleOptions): Pair {
-  const id = uniqueId(name);
-  const out = {} as Pair;
-  for (const rtName of RUNTIMES) {
-    const rt = sb.runtime(rtName);
-    const b = sb.bundle(opts, `bundle-${rtName}`);
-    sb.track(rt, id);
-    out[rtName] = run(rt, ['run', '--bundle', b.dir, id]);
-  }
-  return out;
-}
 
 function runOcirun(name: string, opts: BundleOptions): RunResult {
   const rt = sb.runtime('ocirun');
   const b = sb.bundle(opts);
   const id = sb.track(rt, uniqueId(name));
   return run(rt, ['run', '--bundle', b.dir, id]);
-}
-
-/** Both ran, exited with `code` and printed the anchors, so an equality check after it is not vacuous. */
-function expectRan(pair: Pair, anchors: (string | RegExp)[], code = 0): void {
-  for (const rtName of RUNTIMES) {
-    const r = pair[rtName];
-    expect(r.code, `${rtName} exit code\n${explain(r)}`).toBe(code);
-    for (const a of anchors) {
-      if (typeof a === 'string') expect(r.stdout, `${rtName} output lacks ${a}\n${explain(r)}`).toContain(a);
-      else expect(r.stdout, `${rtName} output lacks ${a}\n${explain(r)}`).toMatch(a);
-    }
-  }
 }
 
 function expectOk(r: RunResult): string {
@@ -87,7 +59,7 @@ const resctrlOn = fs.readFileSync('/proc/self/mountinfo', 'utf8').includes(' - r
 
 describe('differential: identity, environment and limits', () => {
   test('root with the default spec: status, id, umask, cwd, env, oom_score_adj', () => {
-    const p = runBoth('proc-default', {
+    const p = runBoth(sb, 'proc-default', {
       args: sh(`${STATUS} /proc/1/status; ${STATUS} /proc/self/status; id; umask; pwd; env | sort; cat /proc/self/oom_score_adj`),
     });
     expectRan(p, [/^Uid:\t0\t0\t0\t0$/m, /^CapBnd:\t0{8}20000420$/m, /^NoNewPrivs:\t1$/m, /^Umask:\t0022$/m, 'uid=0(root)', 'HOME=/root\n']);
@@ -95,7 +67,7 @@ describe('differential: identity, environment and limits', () => {
   });
 
   test('a uid without an /etc/passwd entry, additionalGids and a umask', () => {
-    const p = runBoth('proc-nopasswd', {
+    const p = runBoth(sb, 'proc-nopasswd', {
       user: { uid: 4242, gid: 4343, additionalGids: [10, 65534, 77], umask: 0o077 },
       args: sh(`${STATUS} /proc/self/status; id; umask; env | sort; touch /dev/shm/f && stat -c %a /dev/shm/f`),
     });
@@ -104,14 +76,14 @@ describe('differential: identity, environment and limits', () => {
   });
 
   test('a uid from /etc/passwd gets its home directory and no extra groups', () => {
-    const p = runBoth('proc-passwd', { user: { uid: 1000, gid: 1000 }, args: sh(`${STATUS} /proc/self/status; id; env | sort`) });
+    const p = runBoth(sb, 'proc-passwd', { user: { uid: 1000, gid: 1000 }, args: sh(`${STATUS} /proc/self/status; id; env | sort`) });
     expectRan(p, ['uid=1000(user) gid=1000(user)', 'HOME=/home/user\n']);
     expect(p.ocirun.stdout).toBe(p.runc.stdout);
   });
 
   test('all five capability sets for a non-root user, ambient raised only where inheritable', () => {
     const caps = (...n: string[]) => n.map((c) => `CAP_${c}`);
-    const p = runBoth('proc-caps5', {
+    const p = runBoth(sb, 'proc-caps5', {
       user: { uid: 1000, gid: 1000 },
       // The first grep reads the shell the runtime started; the second, which the shell execs as
       // its last command, shows what a further exec keeps.
@@ -133,7 +105,7 @@ describe('differential: identity, environment and limits', () => {
   });
 
   test('root keeps exactly the sets given, and no ambient set without inheritable', () => {
-    const p = runBoth('proc-caps-root', {
+    const p = runBoth(sb, 'proc-caps-root', {
       args: ['grep', '-E', '^Cap', '/proc/self/status'],
       edit: (s) => {
         s.process.capabilities = { bounding: ['CAP_SYS_ADMIN', 'CAP_KILL'], effective: ['CAP_KILL'], permitted: ['CAP_KILL'], ambient: ['CAP_KILL'] };
@@ -173,7 +145,7 @@ describe('differential: identity, environment and limits', () => {
     // JavaScript prints 2^64-1 as 18446744073709552000, which Go refuses as a uint64; write it as runc users do.
     const rawConfig = JSON.stringify(spec, null, 2).replaceAll('18446744073709552000', '18446744073709551615');
     expect(rawConfig).toContain(': 18446744073709551615');
-    const p = runBoth('proc-limits', { rawConfig });
+    const p = runBoth(sb, 'proc-limits', { rawConfig });
     expectRan(p, [/^Max cpu time +3600 /m, /^Max open files +1000 /m, /^Max pending signals +100 /m]);
     expect(p.ocirun.stdout).toBe(p.runc.stdout);
   });
@@ -181,7 +153,7 @@ describe('differential: identity, environment and limits', () => {
   test('raising a hard limit needs CAP_SYS_RESOURCE: both refuse it without, both allow it with', () => {
     const nofile = Number(hostLimits().get('Max open files'));
     expect(Number.isFinite(nofile), 'the host has a finite hard RLIMIT_NOFILE').toBe(true);
-    const p = runBoth('proc-rlimit-raise', {
+    const p = runBoth(sb, 'proc-rlimit-raise', {
       args: sh('ulimit -Hn'),
       edit: (s) => {
         s.process.rlimits = [{ type: 'RLIMIT_NOFILE', hard: nofile + 1, soft: 1024 }];
@@ -196,7 +168,7 @@ describe('differential: identity, environment and limits', () => {
   });
 
   test('a soft limit above the hard one is refused by both', () => {
-    const p = runBoth('proc-rlimit-inverted', {
+    const p = runBoth(sb, 'proc-rlimit-inverted', {
       edit: (s) => {
         s.process.rlimits = [{ type: 'RLIMIT_NOFILE', hard: 100, soft: 200 }];
       },
@@ -208,7 +180,7 @@ describe('differential: identity, environment and limits', () => {
   test('RLIMIT_NPROC below the user\'s thread count still lets the process exec', () => {
     // The kernel flags a thread that setuid()s into a user already at the limit, and execve then fails;
     // the init's other threads must not count against the one that execs.
-    const p = runBoth('proc-nproc', {
+    const p = runBoth(sb, 'proc-nproc', {
       user: { uid: 1000, gid: 1000 },
       args: sh('ulimit -u; echo ran'),
       edit: (s) => {
@@ -219,14 +191,14 @@ describe('differential: identity, environment and limits', () => {
   });
 
   test('oomScoreAdj: raised by both; lowered only with CAP_SYS_RESOURCE', () => {
-    const up = runBoth('proc-oom-up', {
+    const up = runBoth(sb, 'proc-oom-up', {
       args: sh('cat /proc/self/oom_score_adj'),
       edit: (s) => {
         s.process.oomScoreAdj = 500;
       },
     });
     expectRan(up, ['500\n']);
-    const down = runBoth('proc-oom-down', {
+    const down = runBoth(sb, 'proc-oom-down', {
       args: sh('cat /proc/self/oom_score_adj'),
       edit: (s) => {
         s.process.oomScoreAdj = -500;
@@ -237,7 +209,7 @@ describe('differential: identity, environment and limits', () => {
   });
 
   test('environment: a repeated name keeps its last value, an empty HOME is replaced', () => {
-    const p = runBoth('proc-env', {
+    const p = runBoth(sb, 'proc-env', {
       env: ['PATH=/bin', 'A=1', 'B=two words', 'A=3', 'HOME=', 'EMPTY='],
       args: sh('env | sort'),
     });
@@ -247,7 +219,7 @@ describe('differential: identity, environment and limits', () => {
   });
 
   test('cwd: created with its parents (mode 755) when missing', () => {
-    const p = runBoth('proc-cwd-create', {
+    const p = runBoth(sb, 'proc-cwd-create', {
       cwd: '/does/not/exist',
       args: sh('pwd; stat -c "%a %u" /does/not/exist /does'),
     });
@@ -256,7 +228,7 @@ describe('differential: identity, environment and limits', () => {
   });
 
   test('cwd only root may enter: entered before the user switch, as runc does', () => {
-    const p = runBoth('proc-cwd-root', {
+    const p = runBoth(sb, 'proc-cwd-root', {
       cwd: '/rootonly',
       user: { uid: 1000, gid: 1000 },
       args: sh('pwd; ls . 2>/dev/null || echo unreadable'),
@@ -269,7 +241,7 @@ describe('differential: identity, environment and limits', () => {
   });
 
   test('a cwd of mode 700 owned by the user', () => {
-    const p = runBoth('proc-cwd-user', {
+    const p = runBoth(sb, 'proc-cwd-user', {
       cwd: '/home/user/private',
       user: { uid: 1000, gid: 1000 },
       args: sh('pwd; touch x && echo wrote'),
@@ -281,13 +253,13 @@ describe('differential: identity, environment and limits', () => {
   });
 
   test('cwd naming a file fails in both', () => {
-    const p = runBoth('proc-cwd-file', { cwd: '/etc/passwd' });
+    const p = runBoth(sb, 'proc-cwd-file', { cwd: '/etc/passwd' });
     expectFailed(p.runc, 'not a directory');
     expectFailed(p.ocirun, 'not a directory');
   });
 
   test('exit status of the process is the exit status of run', () => {
-    const p = runBoth('proc-exit', { args: sh('echo out; exit 42') });
+    const p = runBoth(sb, 'proc-exit', { args: sh('echo out; exit 42') });
     expectRan(p, ['out\n'], 42);
   });
 
@@ -435,27 +407,27 @@ describe('CPU affinity of the init', () => {
 
 describe('LSM and Intel RDT on a host without them', () => {
   test.skipIf(apparmorOn)('apparmorProfile: both fail writing the profile to attr/exec', () => {
-    const p = runBoth('lsm-apparmor', { edit: (s) => (s.process.apparmorProfile = 'docker-default') });
+    const p = runBoth(sb, 'lsm-apparmor', { edit: (s) => (s.process.apparmorProfile = 'docker-default') });
     const why = 'unable to apply apparmor profile: apparmor failed to apply profile: write /proc/self/attr/exec: invalid argument';
     expectFailed(p.runc, why);
     expectFailed(p.ocirun, `process.apparmorProfile: ${why}`);
   });
 
   test.skipIf(selinuxOn)('selinuxLabel: both refuse it before starting', () => {
-    const p = runBoth('lsm-selinux', { edit: (s) => (s.process.selinuxLabel = 'system_u:system_r:container_t:s0:c1,c2') });
+    const p = runBoth(sb, 'lsm-selinux', { edit: (s) => (s.process.selinuxLabel = 'system_u:system_r:container_t:s0:c1,c2') });
     const why = 'selinux label is specified in config, but selinux is disabled or not supported';
     expectFailed(p.runc, why);
     expectFailed(p.ocirun, `process.selinuxLabel: ${why}`);
   });
 
   test.skipIf(selinuxOn)('mountLabel: runc fails on its first labelled mount, ocirun says why up front', () => {
-    const p = runBoth('lsm-mountlabel', { edit: (s) => (s.linux!.mountLabel = 'system_u:object_r:container_file_t:s0') });
+    const p = runBoth(sb, 'lsm-mountlabel', { edit: (s) => (s.linux!.mountLabel = 'system_u:object_r:container_file_t:s0') });
     expectFailed(p.runc, 'context="system_u:object_r:container_file_t:s0": invalid argument');
     expectFailed(p.ocirun, 'linux.mountLabel: selinux mount label is specified in config, but selinux is disabled or not supported');
   });
 
   test.skipIf(resctrlOn)('intelRdt schemas: both refuse them with the same words', () => {
-    const p = runBoth('rdt-l3', { edit: (s) => (s.linux!.intelRdt = { closID: 'x', l3CacheSchema: 'L3:0=f' }) });
+    const p = runBoth(sb, 'rdt-l3', { edit: (s) => (s.linux!.intelRdt = { closID: 'x', l3CacheSchema: 'L3:0=f' }) });
     const why = 'intelRdt.l3CacheSchema is specified in config, but Intel RDT/CAT is not enabled';
     expectFailed(p.runc, why);
     expectFailed(p.ocirun, why);
@@ -470,19 +442,6 @@ describe('LSM and Intel RDT on a host without them', () => {
     );
   });
 });
-
-/** Checked right after the failure, before the sandbox's teardown runs `delete --force`. */
-function expectNothingLeft(rt: Runtime, id: string, bundleDir: string): void {
-  expect(fs.existsSync(path.join(rt.root, id)), 'state dir left behind').toBe(false);
-  const inodes: InodeKey[] = [];
-  const rootfs = path.join(bundleDir, 'rootfs');
-  if (fs.existsSync(rootfs)) {
-    const st = fs.statSync(rootfs);
-    inodes.push({ dev: st.dev, ino: st.ino });
-  }
-  const left = { processes: scanProcesses(scratchBase(), inodes), mounts: scanMounts(bundleDir), cgroups: scanCgroups([id]), stateDirs: [] };
-  expect(isEmpty(left), summarize(left)).toBe(true);
-}
 
 describe('bad input: a clear error naming the field, nothing left behind', () => {
   const cases: [string, (s: OciSpec) => void, string][] = [

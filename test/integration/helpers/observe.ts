@@ -1,9 +1,13 @@
 // Host-side observations for the foundation suites: process liveness, cgroup membership,
-// stray runtime inits, runc's logrus messages, and runtime runs that tests watch or race.
+// stray runtime inits, runc's logrus messages, runtime runs that tests watch or race, and what a
+// failed create or run left behind.
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { expect } from 'vitest';
-import { runtimeEnv } from './env';
+import type { Bundle } from './bundle';
+import { runtimeEnv, scratchBase } from './env';
+import { isEmpty, scanCgroups, scanMounts, scanProcesses, summarize, type InodeKey } from './leftovers';
 import { explain, sleepMs, type RunResult, type Runtime } from './runtime';
 
 /** Zombies count as dead: who reaps an orphan (host pid 1, a subreaper) is not the runtime's business. */
@@ -105,6 +109,40 @@ export function expectFailed(r: RunResult, ...needles: (string | RegExp)[]): voi
     if (typeof n === 'string') expect(text, explain(r)).toContain(n);
     else expect(text, explain(r)).toMatch(n);
   }
+}
+
+export interface NothingLeftOptions {
+  /** Where to look for mounts; the bundle directory unless given (e.g. the test's whole scratch dir). */
+  mountsUnder?: string;
+  /** Processes of the test's own making (a racer) that share the rootfs and are not the runtime's. */
+  ignorePids?: number[];
+  /** The rootfs must still be there (its inode finds the container's processes); otherwise it may be absent. */
+  requireRootfs?: boolean;
+}
+
+/**
+ * No state dir, process, mount or cgroup left by container `id` (a bundle given as a directory has
+ * its rootfs at <dir>/rootfs). Checked right after a failure, before the sandbox's teardown runs
+ * `delete --force`, which would hide a half-made container.
+ */
+export function expectNothingLeft(rt: Runtime, id: string, bundle: string | Pick<Bundle, 'dir' | 'rootfs'>, opts: NothingLeftOptions = {}): void {
+  const bundleDir = typeof bundle === 'string' ? bundle : bundle.dir;
+  const rootfs = typeof bundle === 'string' ? path.join(bundle, 'rootfs') : bundle.rootfs;
+  const stateDir = path.join(rt.root, id);
+  expect(fs.existsSync(stateDir), `state dir ${stateDir} left behind`).toBe(false);
+  const inodes: InodeKey[] = [];
+  if (opts.requireRootfs || fs.existsSync(rootfs)) {
+    const st = fs.statSync(rootfs);
+    inodes.push({ dev: st.dev, ino: st.ino });
+  }
+  const ignore = opts.ignorePids ?? [];
+  const left = {
+    processes: scanProcesses(scratchBase(), inodes).filter((p) => !ignore.includes(p.pid)),
+    mounts: scanMounts(opts.mountsUnder ?? bundleDir),
+    cgroups: scanCgroups([id]),
+    stateDirs: [],
+  };
+  expect(isEmpty(left), summarize(left)).toBe(true);
 }
 
 export interface Watched {
