@@ -76,6 +76,7 @@ function mountConsole(rootFd: number, peer: number): void {
   }
   withFd(target, (t) => {
     const st = fs.fstatSync(t);
+    if (st.isSymbolicLink()) throw new Error('create /dev/console mount target: /dev/console is a symlink');
     if (!st.isFile() && !st.isCharacterDevice()) throw new Error('create /dev/console mount target: not a regular file or a character device');
     withFd(l.openTree(peer, '', C.OPEN_TREE_CLONE | C.OPEN_TREE_CLOEXEC | C.AT_EMPTY_PATH), (tree) =>
       l.moveMount(tree, '', t, '', C.MOVE_MOUNT_F_EMPTY_PATH | C.MOVE_MOUNT_T_EMPTY_PATH),

@@ -33,12 +33,14 @@ function setTermios(fd: number, t: Buffer): void {
   libc().ioctlBuf(fd, C.TCSETS, Buffer.from(t));
 }
 
-// cfmakeraw(3) on struct termios (c_iflag, c_oflag, c_cflag, c_lflag, c_line, c_cc[]).
+// cfmakeraw(3) on struct termios (c_iflag, c_oflag, c_cflag, c_lflag, c_line, c_cc[]), but with output
+// processing left on, as runc's console library does: the process's "\n" (ONLCR is off on the pty) becomes
+// "\r\n" on our terminal, so output lines start at column 0.
 function makeRaw(t: Buffer): Buffer {
   const r = Buffer.from(t);
   const T = C.TERMIOS;
   r.writeUInt32LE(r.readUInt32LE(0) & ~(T.IGNBRK | T.BRKINT | T.PARMRK | T.ISTRIP | T.INLCR | T.IGNCR | T.ICRNL | T.IXON), 0);
-  r.writeUInt32LE(r.readUInt32LE(4) & ~T.OPOST, 4);
+  r.writeUInt32LE(r.readUInt32LE(4) | T.OPOST, 4);
   r.writeUInt32LE(((r.readUInt32LE(8) & ~(T.CSIZE | T.PARENB)) | T.CS8) >>> 0, 8);
   r.writeUInt32LE(r.readUInt32LE(12) & ~(T.ECHO | T.ECHONL | T.ICANON | T.ISIG | T.IEXTEN), 12);
   r[17 + T.VMIN] = 1;
