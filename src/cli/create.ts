@@ -1,6 +1,7 @@
 // `ocirun create <id>`: sets up a container whose process waits for `start`.
 // Owns the create flags.
 import { create } from '../container/create';
+import { detachedConsole } from '../container/console';
 import { needArgs, store, type Command } from './command';
 import type { FlagDef } from './flags';
 
@@ -16,7 +17,6 @@ export const CREATE_FLAGS: FlagDef[] = [
 export function createOptions(f: Record<string, unknown>, id: string) {
   const preserve = (f['preserve-fds'] as number) ?? 0;
   if (preserve < 0) throw new Error('--preserve-fds: must be zero or positive');
-  if (f['console-socket']) throw new Error('--console-socket: terminals are not implemented yet');
   return {
     id,
     bundle: (f.bundle as string | undefined) ?? '.',
@@ -24,6 +24,7 @@ export function createOptions(f: Record<string, unknown>, id: string) {
     noPivot: !!f['no-pivot'],
     noNewKeyring: !!f['no-new-keyring'],
     preserveFds: preserve,
+    consoleSocket: (f['console-socket'] as string | undefined) || undefined,
   };
 }
 
@@ -34,7 +35,8 @@ const cmd: Command = {
   run(g, f, args) {
     needArgs(args, 1, 'container id', 'create');
     try {
-      create(store(g), { ...createOptions(f, args[0]), systemdCgroup: g.systemdCgroup });
+      const o = createOptions(f, args[0]);
+      create(store(g), { ...o, systemdCgroup: g.systemdCgroup, console: (spec) => detachedConsole(spec, o.consoleSocket) });
     } catch (e) {
       throw new Error(`ocirun create failed: ${(e as Error).message}`);
     }

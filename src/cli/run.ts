@@ -9,6 +9,9 @@ import { needArgs, store, type Command } from './command';
 import { CREATE_FLAGS, createOptions } from './create';
 import { stdioPipes, type StdioPipes } from '../container/stdio';
 import type { Spec } from '../oci';
+import { checkTerminal, detachedConsole } from '../container/console';
+import { proxyTerminal, receiveMaster, type TerminalProxy } from '../process/tty';
+import { withFd } from '../linux/inroot';
 
 // The host ids that container root maps to: the owner the stdio pipes need.
 function containerRoot(spec: Spec): [number, number] {
@@ -38,10 +41,33 @@ const cmd: Command = {
     const s = store(g);
     const detach = !!f.detach;
     let pipes: StdioPipes | undefined;
-    const stdio = detach ? undefined : (spec: Spec) => (pipes = stdioPipes(...containerRoot(spec))).container;
+    const o = createOptions(f, args[0]);
+    // Foreground with process.terminal: our own socketpair is the console socket, we proxy the pty.
+    let consoleSock: number | undefined;
+    const consoleFor = (spec: Spec): number | undefined => {
+      if (detach) return detachedConsole(spec, o.consoleSocket);
+      checkTerminal(!!spec.process?.terminal, false, o.consoleSocket);
+      if (!spec.process?.terminal) return undefined;
+      const [ours, theirs] = libc().socketpair();
+      consoleSock = ours;
+      return theirs;
+    };
+    const stdio = detach
+      ? undefined
+      : (spec: Spec) => (spec.process?.terminal ? ([0, 1, 2] as [number, number, number]) : (pipes = stdioPipes(...containerRoot(spec))).container);
     let st;
+    let term: TerminalProxy | undefined;
     try {
-      st = create(s, { ...createOptions(f, args[0]), systemdCgroup: g.systemdCgroup, subreaper: !detach, stdio });
+      st = create(s, { ...o, systemdCgroup: g.systemdCgroup, subreaper: !detach, stdio, console: consoleFor });
+      if (consoleSock !== undefined) {
+        const sock = consoleSock;
+        try {
+          term = proxyTerminal(withFd(sock, receiveMaster));
+        } catch (e) {
+          destroy(s, st, st.bundle);
+          throw e;
+        }
+      }
       try {
         start(s, st, st.bundle);
       } catch (e) {
@@ -53,9 +79,10 @@ const cmd: Command = {
       throw new Error(`ocirun run failed: ${(e as Error).message}`);
     }
     const pid = st.pid;
-    if (!pipes) return 0;
-    const copied = (pipes as StdioPipes).copy();
-    const handlers = FORWARDED.map((name) => {
+    if (!pipes && !term) return 0;
+    const copied = term ? term.done : (pipes as StdioPipes).copy();
+    // With a terminal SIGWINCH resizes the pty instead (the kernel signals the process then), as in runc.
+    const handlers = FORWARDED.filter((name) => !(term && name === 'SIGWINCH')).map((name) => {
       const h = () => {
         try {
           process.kill(pid, os.constants.signals[name]);
@@ -69,6 +96,7 @@ const cmd: Command = {
     const { status } = await libc().waitpidAsync(pid);
     for (const [name, h] of handlers) process.off(name, h);
     await copied;
+    term?.close();
     if (!f.keep) destroy(s, st, st.bundle);
     return exitCode(status);
   },

@@ -39,6 +39,9 @@ export interface CreateOptions {
   subreaper?: boolean;
   // The container's stdio, chosen once the spec is known (run's pipes belong to container root).
   stdio?: (spec: Spec) => [number, number, number];
+  // process.terminal: the console socket the init sends the pty master over, chosen once the spec is known
+  // (src/container/console.ts). create owns the fd from then on and closes it once the init has its copy.
+  console?: (spec: Spec) => number | undefined;
 }
 
 export function loadBundle(bundleArg: string): { bundle: string; spec: Spec; rootfs: string; host: HostLsm } {
@@ -91,7 +94,11 @@ export function create(store: Store, o: CreateOptions): StoredState {
   let plan: NamespacePlan = { cloneFlags: 0, join: [] };
   let pid = 0;
   let lock = -1;
+  let consoleFd: number | undefined;
   try {
+    // As runc: checked (and connected) once the container exists, so a refusal also removes it.
+    consoleFd = o.console?.(spec);
+    if (consoleFd !== undefined) undo.push(() => fs.closeSync(consoleFd!));
     lock = store.lock(id);
     plan = planNamespaces(spec.linux?.namespaces);
     const fifo = path.join(dir, FIFO);
@@ -134,7 +141,7 @@ export function create(store: Store, o: CreateOptions): StoredState {
       gidMappings: linux.gidMappings,
       stdio: o.stdio?.(spec) ?? [0, 1, 2],
       preserveFds: o.preserveFds ?? 0,
-      extraFds: { fifo: fifoFd, ...idmapped.fds },
+      extraFds: { fifo: fifoFd, ...idmapped.fds, ...(consoleFd !== undefined ? { console: consoleFd } : {}) },
       beforeBootstrap: (stubPid) => {
         cg.join(stubPid);
         resetCPUAffinity(stubPid);
@@ -170,6 +177,7 @@ export function create(store: Store, o: CreateOptions): StoredState {
       userns,
       lastCap: host.lastCap,
       mountFds: idmapped.inChild(launched.fds),
+      consoleFd: launched.fds.console,
     };
     idmapped.close();
     sendJSON(launched.sock, MSG.INIT, init);
@@ -207,6 +215,7 @@ export function create(store: Store, o: CreateOptions): StoredState {
     if (o.pidFile) writePidFile(o.pidFile, pid);
     fs.closeSync(launched.sock);
     fs.closeSync(fifoFd);
+    if (consoleFd !== undefined) fs.closeSync(consoleFd);
     fs.closeSync(lock);
     return state;
   } catch (e) {

@@ -28,4 +28,6 @@ export interface InitConfig {
   lastCap: number;
   // Fds of detached id-mapped trees made by the runtime, by index into config.mounts.
   mountFds?: Record<string, number>;
+  // process.terminal: the connected console socket that receives the pty master (src/init/console.ts).
+  consoleFd?: number;
 }

@@ -13,6 +13,7 @@ import { checkExecutable, closeExtraFds, enterCwd, enterCwdAsRoot, lookPath, pre
 import { requestRuntimeHooks, runContainerHooks } from './hooks';
 import { applyPersonality, applyProcessAttributes } from './attributes';
 import { applyExecLabels, setKeyLabel } from './lsm';
+import { setupConsole } from './console';
 import { procfsClose, procfsHandle, procfsReopen, procfsWrite } from '../linux/procfs';
 
 function setup(cfg: InitConfig, sock: number): { file: string; args: string[]; env: string[] } {
@@ -40,6 +41,8 @@ function setup(cfg: InitConfig, sock: number): { file: string; args: string[]; e
     requestRuntimeHooks(cfg, sock);
     runContainerHooks(cfg, 'createContainer', 'creating', cfg.rootfs);
   });
+  // As runc: after the mounts and the pivot, before anything is made read-only.
+  if (cfg.consoleFd !== undefined) setupConsole(cfg.consoleFd, proc, { mountConsole: true });
   finalizeRootfs(cfg);
   if (ns.has('uts') && spec.hostname !== undefined) l.sethostname(spec.hostname);
   if (ns.has('uts') && spec.domainname !== undefined) l.setdomainname(spec.domainname);

@@ -221,3 +221,28 @@ export const BPF_DEVCG_DEV = { BLOCK: 1, CHAR: 2 } as const;
 export const EFD_CLOEXEC = 0o2000000;
 export const IN_CLOEXEC = 0o2000000;
 export const IN_MODIFY = 0x2;
+// Terminals (src/init/console.ts, src/process/tty.ts): tty_ioctl(2) requests, devpts and pty numbers,
+// and the termios bits cfmakeraw(3) clears.
+export const TCGETS = 0x5401;
+export const TCSETS = 0x5402;
+export const TIOCSCTTY = 0x540e;
+export const TIOCGWINSZ = 0x5413;
+export const TIOCSWINSZ = 0x5414;
+export const TIOCGPTN = 0x80045430;
+export const TIOCSPTLCK = 0x40045431;
+export const TIOCGPTPEER = 0x5441;
+export const DEVPTS_SUPER_MAGIC = 0x1cd1;
+// /dev/pts/ptmx is char 5:2; Unix98 pty slaves use majors 136-143.
+export const PTMX_MAJOR = 5;
+export const PTMX_MINOR = 2;
+export const PTY_SLAVE_MAJOR_FIRST = 136;
+export const PTY_SLAVE_MAJOR_LAST = 143;
+export const O_NOCTTY = 0o400;
+export const SCM_RIGHTS = 1;
+export const TERMIOS = {
+  IGNBRK: 0x1, BRKINT: 0x2, PARMRK: 0x8, ISTRIP: 0x20, INLCR: 0x40, IGNCR: 0x80, ICRNL: 0x100, IXON: 0x400,
+  OPOST: 0x1, ONLCR: 0x4,
+  CSIZE: 0x30, CS8: 0x30, PARENB: 0x100,
+  ISIG: 0x1, ICANON: 0x2, ECHO: 0x8, ECHONL: 0x40, IEXTEN: 0x8000,
+  VTIME: 5, VMIN: 6,
+} as const;

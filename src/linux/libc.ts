@@ -91,6 +91,16 @@ export interface Libc {
   eventfd(initval: number, flags: number): number;
   inotifyInit1(flags: number): number;
   inotifyAddWatch(fd: number, path: string, mask: number): number;
+  // Terminals and console sockets (src/init/console.ts, src/process/tty.ts).
+  // ioctl with a pointer argument: buf is passed in place and holds what the kernel wrote.
+  ioctlBuf(fd: number, request: number, buf: Uint8Array): number;
+  dup3(oldfd: number, newfd: number, flags: number): void;
+  // connect(2) of an AF_UNIX socket to a filesystem path.
+  connectUnix(fd: number, path: string): void;
+  // One sendmsg(2): data plus the fds as one SCM_RIGHTS message.
+  sendFds(sock: number, data: Uint8Array, fds: number[]): void;
+  // One recvmsg(2) (MSG_CMSG_CLOEXEC): the data and every fd that came with it.
+  recvFds(sock: number, maxData: number, maxFds: number): { data: Buffer; fds: number[] };
 }
 
 let current: Libc | undefined;
@@ -98,6 +108,17 @@ let current: Libc | undefined;
 // union bpf_attr, the BPF_PROG_LOAD and BPF_PROG_QUERY members (koffi passes the buffers in place).
 // Registered once per process: koffi refuses a second type of the same name when bind() runs again.
 let bpfTypes: { load: unknown; query: unknown } | undefined;
+// struct iovec and struct msghdr for sendmsg/recvmsg; registered once per process, as above.
+let msgTypes: boolean | undefined;
+function msghdrTypes(k: ReturnType<typeof koffi>): void {
+  if (msgTypes) return;
+  k.struct('ocirun_iovec', { base: 'uint8_t *', len: 'size_t' });
+  k.struct('ocirun_msghdr', {
+    name: 'void *', namelen: 'uint32', iov: 'ocirun_iovec *', iovlen: 'size_t',
+    control: 'uint8_t *', controllen: 'size_t', flags: 'int',
+  });
+  msgTypes = true;
+}
 function bpfAttrTypes(k: ReturnType<typeof koffi>): { load: unknown; query: unknown } {
   bpfTypes ??= {
     load: k.struct('ocirun_bpf_prog_load_attr', {
@@ -172,6 +193,12 @@ function bind(): Libc {
   const eventfd = f('int eventfd(unsigned int initval, int flags)');
   const inotifyInit1 = f('int inotify_init1(int flags)');
   const inotifyAddWatch = f('int inotify_add_watch(int fd, const char *path, uint32_t mask)');
+  msghdrTypes(k);
+  const ioctlBuf = f('int ioctl(int fd, unsigned long req, _Inout_ uint8_t *arg)');
+  const dup3 = f('int dup3(int oldfd, int newfd, int flags)');
+  const connect = f('int connect(int fd, const uint8_t *addr, uint32_t len)');
+  const sendmsg = f('long sendmsg(int fd, const ocirun_msghdr *msg, int flags)');
+  const recvmsg = f('long recvmsg(int fd, ocirun_msghdr *msg, int flags)');
   const enc = (s: string) => Buffer.byteLength(s);
   const { load: bpfLoadAttr, query: bpfQueryAttr } = bpfAttrTypes(k);
   const bpfWords = (cmd: number, words: number[]) => {
@@ -381,5 +408,48 @@ function bind(): Libc {
     eventfd: (initval, flags) => check('eventfd', eventfd(initval, flags)),
     inotifyInit1: (flags) => check('inotify_init1', inotifyInit1(flags)),
     inotifyAddWatch: (fd, p, mask) => check('inotify_add_watch', inotifyAddWatch(fd, p, mask), p),
+    ioctlBuf: (fd, req, buf) => check('ioctl', ioctlBuf(fd, req, buf), `0x${req.toString(16)}`),
+    dup3: (oldfd, newfd, flags) => void check('dup3', dup3(oldfd, newfd, flags)),
+    connectUnix: (fd, p) => {
+      // struct sockaddr_un { sa_family_t sun_family; char sun_path[108]; }
+      const addr = Buffer.alloc(110);
+      addr.writeUInt16LE(1 /* AF_UNIX */, 0);
+      if (Buffer.byteLength(p) > 107) throw new SysError('connect', 36 /* ENAMETOOLONG */, p);
+      addr.write(p, 2);
+      check('connect', connect(fd, addr, 2 + Buffer.byteLength(p) + 1), p);
+    },
+    sendFds: (sock, data, fds) => {
+      // struct cmsghdr { size_t cmsg_len; int cmsg_level; int cmsg_type; } + the fds, 8-byte aligned.
+      const len = 16 + 4 * fds.length;
+      const control = Buffer.alloc((len + 7) & ~7);
+      control.writeBigUInt64LE(BigInt(len), 0);
+      control.writeInt32LE(1 /* SOL_SOCKET */, 8);
+      control.writeInt32LE(1 /* SCM_RIGHTS */, 12);
+      fds.forEach((fd, i) => control.writeInt32LE(fd, 16 + 4 * i));
+      const body = Buffer.from(data);
+      const msg = {
+        name: null, namelen: 0, iov: { base: body, len: body.length }, iovlen: 1,
+        control: fds.length ? control : null, controllen: fds.length ? control.length : 0, flags: 0,
+      };
+      const n = check('sendmsg', sendmsg(sock, msg, 0x4000 /* MSG_NOSIGNAL */));
+      if (n !== body.length) throw new SysError('sendmsg', 5 /* EIO */, `short write (${n} of ${body.length} bytes)`);
+    },
+    recvFds: (sock, maxData, maxFds) => {
+      const body = Buffer.alloc(Math.max(1, maxData));
+      const control = Buffer.alloc(16 + ((4 * maxFds + 7) & ~7));
+      const msg = { name: null, namelen: 0, iov: { base: body, len: body.length }, iovlen: 1, control, controllen: control.length, flags: 0 };
+      const n = check('recvmsg', recvmsg(sock, msg, 0x40000000 /* MSG_CMSG_CLOEXEC */));
+      // koffi does not copy the struct back: walk the control buffer by its own cmsg_len fields.
+      const fds: number[] = [];
+      for (let off = 0; off + 16 <= control.length; ) {
+        const clen = Number(control.readBigUInt64LE(off));
+        if (clen < 16) break;
+        if (control.readInt32LE(off + 8) === 1 && control.readInt32LE(off + 12) === 1) {
+          for (let p = off + 16; p + 4 <= off + clen && p + 4 <= control.length; p += 4) fds.push(control.readInt32LE(p));
+        }
+        off += (clen + 7) & ~7;
+      }
+      return { data: body.subarray(0, n), fds };
+    },
   };
 }

@@ -1,6 +1,6 @@
 // Regression tests for runtime escapes, one per CVE: each builds the hostile rootfs, config or race
 // and shows that the host stays untouched (the runtime binary, host paths, host sysctls, host files).
-import { afterEach, beforeAll, describe, expect, it, test } from 'vitest';
+import { afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
@@ -11,6 +11,7 @@ import { scanMounts } from './helpers/leftovers';
 import { onReadOnlyMount, writeSealed } from './helpers/native';
 import { expectFailed, expectNothingLeft, messages, waitUntil, isAlive } from './helpers/observe';
 import { startSwapper } from './helpers/racer';
+import { consoleListener } from './helpers/pty';
 import { ROOTFS_MARKER } from './helpers/rootfs';
 import { create, del, explain, ok, run, sleepMs, start, state, type RuntimeName } from './helpers/runtime';
 import { useSandbox } from './helpers/sandbox';
@@ -583,8 +584,76 @@ describe('CVE-2026-41579: an image whose /dev is a symlink out of the rootfs', (
 });
 
 describe('CVE-2025-52565: /dev/console of a terminal', () => {
-  // process.terminal and --console-socket belong to the terminal issue and are not implemented yet;
-  // the regression test (a /dev/console that is a symlink or a bind target swapped during create
-  // must not redirect the console bind mount) comes with them.
-  it.todo('the console bind mount cannot be redirected by the image or a race (terminal issue)');
+  // The image's own /dev (no tmpfs over it) holds /dev/console; a symlink there, or one swapped in while
+  // create runs, must not carry the pty bind onto another file (runc 1.1.5 binds by name after the pivot,
+  // so it is vulnerable and not compared). Each create sends its master to a listener, as containerd's.
+  const consoleBundle = (): Bundle => {
+    const b = sb.bundle({
+      args: ['true'],
+      edit: (s) => {
+        s.process.terminal = true;
+        s.mounts = (s.mounts ?? []).filter((m) => m.destination !== '/dev');
+      },
+    });
+    fs.mkdirSync(path.join(b.rootfs, 'dev', 'pts'), { recursive: true });
+    fs.writeFileSync(path.join(b.rootfs, 'etc', 'target'), 'target\n');
+    return b;
+  };
+  const consoleMounts = (pid: number) =>
+    containerMounts(pid).filter((m) => ['/dev/console', '/dev/console.link', '/etc/target'].includes(m.mp));
+
+  test('ocirun: /dev/console is a symlink in the image: create refuses, the link target gets nothing', async () => {
+    const rt = sb.runtime('ocirun');
+    const id = sb.track(rt, uniqueId('cve-52565-link'));
+    const b = consoleBundle();
+    fs.symlinkSync('/etc/target', path.join(b.rootfs, 'dev', 'console'));
+    const sock = path.join(sb.dir('sock'), 'console.sock');
+    const listener = consoleListener(sock, 1);
+    try {
+      const r = create(rt, id, b.dir, ['--console-socket', sock]);
+      expectFailed(r, '/dev/console');
+      expectNothingLeft(rt, id, b, [listener.pid]);
+    } finally {
+      await listener.kill();
+    }
+    expect(fs.readFileSync(path.join(b.rootfs, 'etc', 'target'), 'utf8')).toBe('target\n');
+    expect(fs.readlinkSync(path.join(b.rootfs, 'dev', 'console'))).toBe('/etc/target');
+  });
+
+  test('ocirun: /dev/console swapped with a symlink while creates run: the pty lands on /dev/console or create refuses', async () => {
+    const rt = sb.runtime('ocirun');
+    const b = consoleBundle();
+    fs.writeFileSync(path.join(b.rootfs, 'dev', 'console'), '');
+    fs.symlinkSync('/etc/target', path.join(b.rootfs, 'dev', 'console.link'));
+    const sock = path.join(sb.dir('sock'), 'console.sock');
+    const listener = consoleListener(sock, RACE_CREATES);
+    const swapper = startSwapper(path.join(b.rootfs, 'dev', 'console'), path.join(b.rootfs, 'dev', 'console.link'));
+    const outcomes: string[] = [];
+    let swaps = 0;
+    try {
+      for (let i = 0; i < RACE_CREATES; i += 1) {
+        const id = sb.track(rt, uniqueId(`cve-52565-race${i}`));
+        const r = create(rt, id, b.dir, ['--console-socket', sock]);
+        if (r.code !== 0) {
+          expectFailed(r, /\S/);
+          expectNothingLeft(rt, id, b, [swapper.pid, listener.pid]);
+          outcomes.push('refused: ' + messages(r.stderr).slice(0, 300));
+          continue;
+        }
+        const mounts = consoleMounts(state(rt, id).pid);
+        // Exactly one pty bind (devpts), on the file that was checked (the racer may have renamed it to
+        // console.link since), and nothing on the link's target.
+        expect(mounts.map((m) => m.fstype), JSON.stringify(mounts)).toEqual(['devpts']);
+        expect(['/dev/console', '/dev/console.link']).toContain(mounts[0]!.mp);
+        ok(del(rt, id, true));
+        outcomes.push('created');
+      }
+    } finally {
+      swaps = await swapper.stop();
+      await listener.kill();
+    }
+    expect(swaps, 'the swapper never swapped').toBeGreaterThan(0);
+    expect(outcomes).toHaveLength(RACE_CREATES);
+    expect(fs.readFileSync(path.join(b.rootfs, 'etc', 'target'), 'utf8')).toBe('target\n');
+  });
 });
