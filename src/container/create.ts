@@ -126,15 +126,17 @@ export function create(store: Store, o: CreateOptions): StoredState {
       .join('');
     const idmapped = prepareIdmappedMounts(spec, bundle);
     undo.push(() => idmapped.close());
+    const mntJoin = plan.join.find((j) => j.type === C.CLONE_NEWNS);
     const launched = launch({
       cloneFlags: plan.cloneFlags,
-      join: plan.join,
+      join: plan.join.filter((j) => j !== mntJoin),
       timensOffsets: timens || undefined,
       uidMappings: linux.uidMappings,
       gidMappings: linux.gidMappings,
       stdio: o.stdio?.(spec) ?? [0, 1, 2],
       preserveFds: o.preserveFds ?? 0,
-      extraFds: { fifo: fifoFd, ...idmapped.fds },
+      // A joined mount namespace is entered by the init itself, not the stub (src/init/mntns.ts).
+      extraFds: { fifo: fifoFd, ...idmapped.fds, ...(mntJoin ? { mnt: mntJoin.fd } : {}) },
       beforeBootstrap: (stubPid) => {
         cg.join(stubPid);
         resetCPUAffinity(stubPid);
@@ -170,6 +172,7 @@ export function create(store: Store, o: CreateOptions): StoredState {
       userns,
       lastCap: host.lastCap,
       mountFds: idmapped.inChild(launched.fds),
+      mntFd: launched.fds.mnt,
     };
     idmapped.close();
     sendJSON(launched.sock, MSG.INIT, init);

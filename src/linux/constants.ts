@@ -221,3 +221,6 @@ export const BPF_DEVCG_DEV = { BLOCK: 1, CHAR: 2 } as const;
 export const EFD_CLOEXEC = 0o2000000;
 export const IN_CLOEXEC = 0o2000000;
 export const IN_MODIFY = 0x2;
+
+// unshare(2): a private copy of the root, cwd and umask (a thread sharing them cannot join a mount namespace).
+export const CLONE_FS = 0x00000200;

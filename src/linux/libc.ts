@@ -91,6 +91,8 @@ export interface Libc {
   eventfd(initval: number, flags: number): number;
   inotifyInit1(flags: number): number;
   inotifyAddWatch(fd: number, path: string, mask: number): number;
+  // exec's init: a private fs_struct (CLONE_FS) before it joins the container's mount namespace.
+  unshare(flags: number): void;
 }
 
 let current: Libc | undefined;
@@ -156,6 +158,7 @@ function bind(): Libc {
   const sigprocmask = f('int sigprocmask(int how, const uint64_t *set, uint64_t *old)');
   const ioctl = f('int ioctl(int fd, unsigned long req, unsigned long arg)');
   const setns = f('int setns(int fd, int nstype)');
+  const unshare = f('int unshare(int flags)');
   const socket = f('int socket(int domain, int type, int proto)');
   const send = f('long send(int fd, const void *buf, size_t len, int flags)');
   const recv = f('long recv(int fd, void *buf, size_t len, int flags)');
@@ -267,6 +270,7 @@ function bind(): Libc {
     unblockAllSignals: () => void check('sigprocmask', sigprocmask(2 /* SIG_SETMASK */, new BigUint64Array([0n]), null)),
     ioctl: (fd, req, arg) => check('ioctl', ioctl(fd, req, arg), `0x${req.toString(16)}`),
     setns: (fd, type) => void check('setns', setns(fd, type)),
+    unshare: (flags) => void check('unshare', unshare(flags)),
     socket: (domain, type, proto) => check('socket', socket(domain, type, proto)),
     // MSG_NOSIGNAL: a closed peer must be an EPIPE error, not a fatal SIGPIPE.
     send: (fd, data) => check('send', send(fd, data, data.byteLength, 0x4000)),
