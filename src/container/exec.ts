@@ -101,7 +101,10 @@ function splitN(s: string, sep: string, n: number): string[] {
   return parts.length <= n ? parts : [...parts.slice(0, n - 1), parts.slice(n - 1).join(sep)];
 }
 
-/** --process: the file's process; what it leaves out of caps, rlimits and LSM labels is the container's (runc's newInitConfig). */
+/**
+ * --process: the file's process; what it leaves out of caps and LSM labels is the container's (runc's
+ * newInitConfig). Rlimits are not: runc 1.1 sets only the file's.
+ */
 export function processFromFile(base: Process, file: string): Process {
   let text: string;
   try {
@@ -112,7 +115,6 @@ export function processFromFile(base: Process, file: string): Process {
   }
   const p = parseProcess(text, file);
   if (!p.capabilities && base.capabilities) p.capabilities = clone(base.capabilities);
-  if (!p.rlimits?.length && base.rlimits) p.rlimits = clone(base.rlimits);
   if (!p.apparmorProfile && base.apparmorProfile) p.apparmorProfile = base.apparmorProfile;
   if (!p.selinuxLabel && base.selinuxLabel) p.selinuxLabel = base.selinuxLabel;
   return p;
