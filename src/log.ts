@@ -47,7 +47,7 @@ export const error = (msg: string) => log('error', msg);
 
 // Reports a command's failure the way runc does: the log line, plus the bare message on stderr
 // when the log goes elsewhere.
-export function fatal(msg: string): never {
+export function fatal(msg: string, code = 1): never {
   log('error', msg);
   if (fd !== 2) {
     try {
@@ -56,5 +56,5 @@ export function fatal(msg: string): never {
       /* ignore */
     }
   }
-  process.exit(1);
+  process.exit(code);
 }

@@ -12,7 +12,7 @@ const COMMANDS: Record<string, [string, () => Command]> = {
   create: ['create a container', () => require('./create').default],
   delete: ['delete any resources held by the container often used with detached container', () => require('./delete').default],
   events: ['display container events such as OOM notifications, cpu, memory, and IO usage statistics', () => require('./events').default],
-  exec: ['execute new process inside the container', () => unsupported('exec')],
+  exec: ['execute new process inside the container', () => require('./exec').default],
   features: ['show the enabled features', () => unsupported('features')],
   kill: ['kill sends the specified signal (default: SIGTERM) to the container\'s init process', () => require('./kill').default],
   list: ['lists containers started by ocirun with the given root', () => require('./list').default],
@@ -102,6 +102,7 @@ export async function main(argv: string[]): Promise<void> {
     const code = await cmd.run(g, values, args);
     if (typeof code === 'number' && code !== 0) process.exit(code);
   } catch (e) {
-    fatal((e as Error).message);
+    // A command may ask for runc's exit code (exec fails with 255).
+    fatal((e as Error).message, (e as { exitCode?: number }).exitCode ?? 1);
   }
 }

@@ -14,14 +14,14 @@ import { proxyTerminal, receiveMaster, type TerminalProxy } from '../process/tty
 import { withFd } from '../linux/inroot';
 
 // The host ids that container root maps to: the owner the stdio pipes need.
-function containerRoot(spec: Spec): [number, number] {
+export function containerRoot(spec: Spec): [number, number] {
   const host = (m?: { containerID: number; hostID: number; size: number }[]) =>
     m?.find((x) => x.containerID <= 0 && 0 < x.containerID + x.size)?.hostID ?? 0;
   return [host(spec.linux?.uidMappings), host(spec.linux?.gidMappings)];
 }
 
 // Everything a terminal or an engine may send that the container should get instead of us.
-const FORWARDED = ['SIGHUP', 'SIGINT', 'SIGQUIT', 'SIGTERM', 'SIGUSR1', 'SIGUSR2', 'SIGPIPE', 'SIGALRM', 'SIGCONT', 'SIGTSTP', 'SIGTTIN', 'SIGTTOU', 'SIGWINCH'] as const;
+export const FORWARDED = ['SIGHUP', 'SIGINT', 'SIGQUIT', 'SIGTERM', 'SIGUSR1', 'SIGUSR2', 'SIGPIPE', 'SIGALRM', 'SIGCONT', 'SIGTSTP', 'SIGTTIN', 'SIGTTOU', 'SIGWINCH'] as const;
 
 export function exitCode(status: number): number {
   const sig = status & 0x7f;

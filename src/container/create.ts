@@ -133,15 +133,22 @@ export function create(store: Store, o: CreateOptions): StoredState {
       .join('');
     const idmapped = prepareIdmappedMounts(spec, bundle);
     undo.push(() => idmapped.close());
+    const mntJoin = plan.join.find((j) => j.type === C.CLONE_NEWNS);
     const launched = launch({
       cloneFlags: plan.cloneFlags,
-      join: plan.join,
+      join: plan.join.filter((j) => j !== mntJoin),
       timensOffsets: timens || undefined,
       uidMappings: linux.uidMappings,
       gidMappings: linux.gidMappings,
       stdio: o.stdio?.(spec) ?? [0, 1, 2],
       preserveFds: o.preserveFds ?? 0,
-      extraFds: { fifo: fifoFd, ...idmapped.fds, ...(consoleFd !== undefined ? { console: consoleFd } : {}) },
+      // A joined mount namespace is entered by the init itself, not the stub (src/init/mntns.ts).
+      extraFds: {
+        fifo: fifoFd,
+        ...idmapped.fds,
+        ...(consoleFd !== undefined ? { console: consoleFd } : {}),
+        ...(mntJoin ? { mnt: mntJoin.fd } : {}),
+      },
       beforeBootstrap: (stubPid) => {
         cg.join(stubPid);
         resetCPUAffinity(stubPid);
@@ -178,6 +185,7 @@ export function create(store: Store, o: CreateOptions): StoredState {
       lastCap: host.lastCap,
       mountFds: idmapped.inChild(launched.fds),
       consoleFd: launched.fds.console,
+      mntFd: launched.fds.mnt,
     };
     idmapped.close();
     sendJSON(launched.sock, MSG.INIT, init);

@@ -10,6 +10,11 @@ export interface CgroupMountInfo {
 }
 
 export interface InitConfig {
+  // 'exec' joins a running container (no rootfs set-up, no exec fifo); absent means create.
+  mode?: 'create' | 'exec';
+  // The container's mount namespace (exec), or the one linux.namespaces joins by path (create): the
+  // init enters it itself, after everything it runs is loaded (src/init/mntns.ts).
+  mntFd?: number;
   id: string;
   // The runtime's spec version, for the state JSON the init hands to createContainer/startContainer hooks.
   ociVersion: string;

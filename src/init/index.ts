@@ -15,6 +15,8 @@ import { applyPersonality, applyProcessAttributes } from './attributes';
 import { applyExecLabels, setKeyLabel } from './lsm';
 import { setupConsole } from './console';
 import { procfsClose, procfsHandle, procfsReopen, procfsWrite } from '../linux/procfs';
+import { joinMountNamespace } from './mntns';
+import { setupExec } from './execproc';
 
 function setup(cfg: InitConfig, sock: number): { file: string; args: string[]; env: string[] } {
   const l = libc();
@@ -37,6 +39,8 @@ function setup(cfg: InitConfig, sock: number): { file: string; args: string[]; e
   if (!ns.has('mount')) throw new Error('linux.namespaces: a mount namespace is required');
   // Before the pivot: afterwards /proc is the container's, which its config or image may have faked.
   procfsHandle();
+  // linux.namespaces joins a mount namespace by path: entered here, not by the stub (see ./mntns).
+  if (cfg.mntFd !== undefined) joinMountNamespace(cfg.mntFd);
   prepareRootfs(cfg, () => {
     requestRuntimeHooks(cfg, sock);
     runContainerHooks(cfg, 'createContainer', 'creating', cfg.rootfs);
@@ -86,6 +90,13 @@ export function initMain(): void {
     const m = readMessage(sock);
     if (!m || m.type !== MSG.INIT) throw new Error('init: expected the INIT message');
     cfg = parseJSON<InitConfig>(m);
+    if (cfg.mode === 'exec') {
+      // No READY: the socket is close-on-exec, and the EOF that execve causes is the runtime's success.
+      const x = setupExec(cfg);
+      procfsClose();
+      resetSignals();
+      libc().execve(x.file, x.args, x.env);
+    }
     const { file, args, env } = setup(cfg, sock);
     writeMessage(sock, MSG.READY);
     fs.closeSync(sock);

@@ -246,3 +246,6 @@ export const TERMIOS = {
   ISIG: 0x1, ICANON: 0x2, ECHO: 0x8, ECHONL: 0x40, IEXTEN: 0x8000,
   VTIME: 5, VMIN: 6,
 } as const;
+
+// unshare(2): a private copy of the root, cwd and umask (a thread sharing them cannot join a mount namespace).
+export const CLONE_FS = 0x00000200;

@@ -101,6 +101,8 @@ export interface Libc {
   sendFds(sock: number, data: Uint8Array, fds: number[]): void;
   // One recvmsg(2) (MSG_CMSG_CLOEXEC): the data and every fd that came with it.
   recvFds(sock: number, maxData: number, maxFds: number): { data: Buffer; fds: number[] };
+  // exec's init: a private fs_struct (CLONE_FS) before it joins the container's mount namespace.
+  unshare(flags: number): void;
 }
 
 let current: Libc | undefined;
@@ -177,6 +179,7 @@ function bind(): Libc {
   const sigprocmask = f('int sigprocmask(int how, const uint64_t *set, uint64_t *old)');
   const ioctl = f('int ioctl(int fd, unsigned long req, unsigned long arg)');
   const setns = f('int setns(int fd, int nstype)');
+  const unshare = f('int unshare(int flags)');
   const socket = f('int socket(int domain, int type, int proto)');
   const send = f('long send(int fd, const void *buf, size_t len, int flags)');
   const recv = f('long recv(int fd, void *buf, size_t len, int flags)');
@@ -294,6 +297,7 @@ function bind(): Libc {
     unblockAllSignals: () => void check('sigprocmask', sigprocmask(2 /* SIG_SETMASK */, new BigUint64Array([0n]), null)),
     ioctl: (fd, req, arg) => check('ioctl', ioctl(fd, req, arg), `0x${req.toString(16)}`),
     setns: (fd, type) => void check('setns', setns(fd, type)),
+    unshare: (flags) => void check('unshare', unshare(flags)),
     socket: (domain, type, proto) => check('socket', socket(domain, type, proto)),
     // MSG_NOSIGNAL: a closed peer must be an EPIPE error, not a fatal SIGPIPE.
     send: (fd, data) => check('send', send(fd, data, data.byteLength, 0x4000)),
