@@ -6,6 +6,7 @@ import { stdioPipes } from '../container/stdio';
 import { libc } from '../linux/libc';
 import { needArgs, store, type Command } from './command';
 import { containerRoot, exitCode, FORWARDED } from './run';
+import { proxyTerminal } from '../process/tty';
 
 const cmd: Command = {
   usage: 'exec',
@@ -69,8 +70,10 @@ const cmd: Command = {
     }
     if (detach) return 0;
     const pid = x.pid;
-    const copied = x.pipes?.copy();
-    const handlers = FORWARDED.map((name) => {
+    const term = x.master !== undefined ? proxyTerminal(x.master) : undefined;
+    const copied = term ? term.done : x.pipes?.copy();
+    // With a terminal SIGWINCH resizes the pty instead (the kernel signals the process then), as in runc.
+    const handlers = FORWARDED.filter((name) => !(term && name === 'SIGWINCH')).map((name) => {
       const h = () => {
         try {
           process.kill(pid, os.constants.signals[name]);
@@ -84,6 +87,7 @@ const cmd: Command = {
     const { status } = await libc().waitpidAsync(pid);
     for (const [name, h] of handlers) process.off(name, h);
     await copied;
+    term?.close();
     return exitCode(status);
   },
 };

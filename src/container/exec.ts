@@ -16,6 +16,9 @@ import { writePidFile } from './pidfile';
 import { status, type Store, type StoredState } from './state';
 import { killAndReap } from './create';
 import type { StdioPipes } from './stdio';
+import { checkTerminal, connectConsoleSocket } from './console';
+import { hostWindowSize, receiveMaster } from '../process/tty';
+import { withFd } from '../linux/inroot';
 
 // What the exec flags say about the process, before the container's spec fills in the rest.
 export interface ProcessFlags {
@@ -48,6 +51,8 @@ export interface ExecOptions {
 export interface Execed {
   pid: number;
   pipes?: StdioPipes;
+  // Foreground with a terminal: the pty master the init sent over our own console socket.
+  master?: number;
 }
 
 const clone = <T>(v: T): T => JSON.parse(JSON.stringify(v)) as T;
@@ -236,12 +241,6 @@ function openJoins(st: StoredState): Joins {
   }
 }
 
-// runc's checkTerminal, with its 1.1.5 wording.
-function checkTerminal(p: Process, o: ExecOptions): void {
-  if (o.detach && p.terminal && !o.consoleSocket) throw new Error('cannot allocate tty if runc will detach without setting console socket');
-  if ((!o.detach || !p.terminal) && o.consoleSocket) throw new Error('cannot use console socket if runc will not detach or allocate tty');
-}
-
 /**
  * Starts the process and returns once it has exec'd (or fails with the init's error, leaving nothing).
  * The caller is a subreaper: the process is reparented to it when the stub exits.
@@ -256,10 +255,9 @@ export async function execInContainer(store: Store, id: string, o: ExecOptions):
   const proc = o.processFile ? processFromFile(base, o.processFile) : processFromFlags(base, o.flags);
   dropUnknownCaps(proc);
   if (proc.selinuxLabel && !hostLsm().selinux) throw new Error('selinux label is specified in config, but selinux is disabled or not supported');
-  checkTerminal(proc, o);
-  // TERMINAL SEAM: a pty for proc.terminal (console socket, or the foreground proxy) goes here, its fd
-  // into launch's extraFds.console and its number into InitConfig; until then a terminal is refused.
-  if (proc.terminal) throw new Error('exec: terminals are not implemented yet');
+  checkTerminal(!!proc.terminal, o.detach, o.consoleSocket);
+  // In the foreground the pty gets our terminal's size before the program starts (runc resizes after).
+  if (proc.terminal && !o.detach && !proc.consoleSize) proc.consoleSize = hostWindowSize();
   const cgPaths = subCgroupPaths(st.cgroupPaths, o.cgroup);
 
   const l = libc();
@@ -267,11 +265,18 @@ export async function execInContainer(store: Store, id: string, o: ExecOptions):
   const joins = openJoins(st);
   let launched: Launched | undefined;
   let pipes: StdioPipes | undefined;
+  // The init sends the pty master over the console socket: --console-socket's, or our own socketpair.
+  let consoleFd: number | undefined;
+  let consoleOurs: number | undefined;
   try {
-    const io = o.stdio?.(st);
+    if (proc.terminal && o.consoleSocket) consoleFd = connectConsoleSocket(o.consoleSocket);
+    else if (proc.terminal) [consoleOurs, consoleFd] = l.socketpair();
+    // With a terminal the pty is the process's stdio; the init starts with ours until it dup2s the slave.
+    const io = proc.terminal ? undefined : o.stdio?.(st);
     pipes = io?.pipes;
     const extraFds: Record<string, number> = {};
     if (joins.mnt !== undefined) extraFds.mnt = joins.mnt;
+    if (consoleFd !== undefined) extraFds.console = consoleFd;
     launched = launch({
       cloneFlags: 0,
       join: joins.join,
@@ -290,6 +295,8 @@ export async function execInContainer(store: Store, id: string, o: ExecOptions):
     closeJoins(joins);
     joins.join = [];
     joins.mnt = undefined;
+    if (consoleFd !== undefined) fs.closeSync(consoleFd);
+    consoleFd = undefined;
     const spec = { ...st.config, process: proc };
     const init: InitConfig = {
       mode: 'exec',
@@ -306,8 +313,23 @@ export async function execInContainer(store: Store, id: string, o: ExecOptions):
       userns: joins.userns,
       lastCap: hostLsm().lastCap,
       mntFd: launched.fds.mnt,
+      consoleFd: launched.fds.console,
+      consoleProxied: consoleOurs !== undefined,
     };
     sendJSON(launched.sock, MSG.INIT, init);
+    let master: number | undefined;
+    if (consoleOurs !== undefined) {
+      try {
+        master = withFd(consoleOurs, receiveMaster);
+      } catch (e) {
+        // The init failed before sending it: its own message says why.
+        const m = readMessage(launched.sock);
+        if (m?.type === MSG.ERROR) throw new Error(`unable to start container process: ${m.payload.toString('utf8')}`);
+        throw e;
+      } finally {
+        consoleOurs = undefined;
+      }
+    }
     // No message is success: the socket is close-on-exec, so EOF means the program replaced the init.
     const m = readMessage(launched.sock);
     if (m?.type === MSG.ERROR) throw new Error(`unable to start container process: ${m.payload.toString('utf8')}`);
@@ -318,9 +340,10 @@ export async function execInContainer(store: Store, id: string, o: ExecOptions):
     if (stub.exitCode === null && stub.signalCode === null) await new Promise((r) => stub.once('exit', r));
     const pid = launched.pid;
     if (o.pidFile) writePidFile(o.pidFile, pid);
-    return { pid, pipes };
+    return { pid, pipes, master };
   } catch (e) {
     closeJoins(joins);
+    for (const fd of [consoleFd, consoleOurs]) if (fd !== undefined) fs.closeSync(fd);
     if (launched) {
       try {
         fs.closeSync(launched.sock);

@@ -35,4 +35,6 @@ export interface InitConfig {
   mountFds?: Record<string, number>;
   // process.terminal: the connected console socket that receives the pty master (src/init/console.ts).
   consoleFd?: number;
+  // The runtime proxies the pty itself (a foreground exec -t): ONLCR is cleared before the process runs.
+  consoleProxied?: boolean;
 }

@@ -1,5 +1,6 @@
 // process.terminal inside the container: a pty from the container's own devpts, its master sent over the
 // console socket, its slave the controlling terminal and stdio (and, for the init, bound over /dev/console).
+import { clearOnlcr } from '../linux/termios';
 import * as fs from 'node:fs';
 import { libc } from '../linux/libc';
 import * as C from '../linux/constants';
@@ -90,7 +91,7 @@ function mountConsole(rootFd: number, peer: number): void {
  * here); the master goes over it as runc sends it: payload "/dev/ptmx" and exactly one fd (SCM_RIGHTS).
  * The slave ends up as fds 0, 1 and 2, owned by process.user.uid (runc's fixStdioPermissions).
  */
-export function setupConsole(consoleFd: number, proc: Process, opts: { mountConsole: boolean }): void {
+export function setupConsole(consoleFd: number, proc: Process, opts: { mountConsole: boolean; clearOnlcr?: boolean }): void {
   const l = libc();
   try {
     withFd(fs.openSync('/', C.O_PATH | fs.constants.O_DIRECTORY | C.O_CLOEXEC), (rootFd) => {
@@ -99,6 +100,8 @@ export function setupConsole(consoleFd: number, proc: Process, opts: { mountCons
           const size = proc.consoleSize;
           if (size && size.height !== 0 && size.width !== 0) setWinsize(master, size.height, size.width);
           if (opts.mountConsole) mountConsole(rootFd, peer);
+          // A foreground exec's proxy only gets the master after the process may have written: clear here.
+          if (opts.clearOnlcr) clearOnlcr(master);
           l.sendFds(consoleFd, Buffer.from('/dev/ptmx'), [master]);
           for (const fd of [0, 1, 2]) l.dup3(peer, fd, 0);
         });

@@ -9,6 +9,7 @@ import { applyIOPriority, applyScheduler } from './attributes';
 import { applyExecLabels, setKeyLabel } from './lsm';
 import { procfsHandle } from '../linux/procfs';
 import { joinMountNamespace } from './mntns';
+import { setupConsole } from './console';
 
 export function setupExec(cfg: InitConfig): { file: string; args: string[]; env: string[] } {
   const l = libc();
@@ -16,8 +17,6 @@ export function setupExec(cfg: InitConfig): { file: string; args: string[]; env:
   const proc = spec.process;
   if (!proc) throw new Error('process: required');
 
-  // TERMINAL SEAM: with proc.terminal the console set-up (new session, pty as controlling terminal)
-  // replaces this setsid.
   l.setsid();
   if (!cfg.noNewKeyring) {
     setKeyLabel(proc.selinuxLabel);
@@ -31,6 +30,8 @@ export function setupExec(cfg: InitConfig): { file: string; args: string[]; env:
   // In the host's mount namespace still: the verified procfs handle cannot come from the container's /proc.
   procfsHandle();
   if (cfg.mntFd !== undefined) joinMountNamespace(cfg.mntFd);
+  // The pty comes from the container's devpts, so only now; before setUser, as runc's setns init.
+  if (cfg.consoleFd !== undefined) setupConsole(cfg.consoleFd, proc, { mountConsole: false, clearOnlcr: cfg.consoleProxied });
 
   applyScheduler(spec);
   applyIOPriority(proc.ioPriority);

@@ -4,6 +4,7 @@ import * as fs from 'node:fs';
 import * as tty from 'node:tty';
 import { libc } from '../linux/libc';
 import * as C from '../linux/constants';
+import { clearOnlcr, getTermios, setTermios } from '../linux/termios';
 
 /**
  * The master the init sent over sock (one recvmsg; the init sends before READY, so this does not block
@@ -23,14 +24,18 @@ function hostConsole(): number | undefined {
   return [2, 1, 0].find((fd) => tty.isatty(fd));
 }
 
-function getTermios(fd: number): Buffer {
-  const t = Buffer.alloc(60);
-  libc().ioctlBuf(fd, C.TCGETS, t);
-  return t;
-}
-
-function setTermios(fd: number, t: Buffer): void {
-  libc().ioctlBuf(fd, C.TCSETS, Buffer.from(t));
+// Our terminal's size, for a pty that should have it before its process starts; undefined without one.
+export function hostWindowSize(): { height: number; width: number } | undefined {
+  const from = hostConsole();
+  if (from === undefined) return undefined;
+  const ws = Buffer.alloc(8);
+  try {
+    libc().ioctlBuf(from, C.TIOCGWINSZ, ws);
+  } catch {
+    return undefined;
+  }
+  const size = { height: ws.readUInt16LE(0), width: ws.readUInt16LE(2) };
+  return size.height && size.width ? size : undefined;
 }
 
 // cfmakeraw(3) on struct termios (c_iflag, c_oflag, c_cflag, c_lflag, c_line, c_cc[]), but with output
@@ -74,10 +79,8 @@ export interface TerminalProxy {
  */
 export function proxyTerminal(master: number): TerminalProxy {
   const host = hostConsole();
-  // As runc's ClearONLCR: the bytes the process writes reach us as written (no "\n" -> "\r\n").
-  const mt = getTermios(master);
-  mt.writeUInt32LE(mt.readUInt32LE(4) & ~C.TERMIOS.ONLCR, 4);
-  setTermios(master, mt);
+  // As runc's ClearONLCR (exec's init has done it already, before its process could write).
+  clearOnlcr(master);
 
   let saved: Buffer | undefined;
   const restore = () => {

@@ -146,6 +146,60 @@ describe('--console-socket', () => {
   });
 });
 
+describe('exec with a terminal', () => {
+  // A running container without a terminal of its own; each exec asks for one.
+  function running(name: RuntimeName) {
+    const rt = sb.runtime(name);
+    const id = sb.track(rt, uniqueId(`xt-${name}`));
+    const b = sb.bundle({ args: ['sleep', '60'] }, `bundle-${name}`);
+    ok(run(rt, ['run', '-d', '--bundle', b.dir, id]));
+    return { rt, id };
+  }
+
+  test('exec -t in the foreground: echo, size from the first instruction, the pty as stdio, exit status, terminal restored; as runc', () => {
+    const script = 'stty size; tty; for fd in 0 1 2; do readlink /proc/self/fd/$fd; done; echo ready; read line; echo "got[$line]"; exit 5';
+    const seen = {} as Record<RuntimeName, unknown>;
+    for (const name of RUNTIMES) {
+      const { rt, id } = running(name);
+      const r = drivePty([binFor(name), '--root', rt.root, 'exec', '-t', id, 'sh', '-c', script], [27, 93], [
+        ['expect', 'ready\r\n'],
+        ['send', 'typed\r'],
+        ['expect', 'got['],
+      ]);
+      expect(r.ok, `${name}: ${JSON.stringify(r)}`).toBe(true);
+      expect(r.exit, name).toBe(5);
+      expect(r.restored, name).toBe(true);
+      seen[name] = r.output;
+      ok(del(rt, id, true));
+    }
+    expect(seen.ocirun).toBe('27 93\r\n/dev/pts/0\r\n/dev/pts/0\r\n/dev/pts/0\r\n/dev/pts/0\r\nready\r\ntyped\r\ngot[typed]\r\n');
+    // runc 1.1.5 sizes the pty only after the process started, so its first `stty size` races (it may see
+    // no size yet); everything after that line must be the same.
+    const afterSize = (o: unknown) => String(o).slice(String(o).indexOf('\r\n') + 2);
+    expect(afterSize(seen.ocirun)).toEqual(afterSize(seen.runc));
+  });
+
+  test('exec -d -t --console-socket: exactly one fd, a pty master, runc\'s payload, input runs in the container; as runc', async () => {
+    const seen = {} as Record<RuntimeName, Awaited<ReturnType<typeof consoleListener>['done']>>;
+    for (const name of RUNTIMES) {
+      const { rt, id } = running(name);
+      const sock = path.join(sb.dir(`xsock-${name}`), 'console.sock');
+      const listener = consoleListener(sock, 1, 'hello\n');
+      try {
+        ok(run(rt, ['exec', '-d', '-t', '--console-socket', sock, id, 'sh', '-c', 'read line; echo "got[$line]"; tty']));
+        seen[name] = await listener.done;
+      } finally {
+        await listener.kill();
+      }
+      ok(del(rt, id, true));
+    }
+    expect(seen.ocirun).toHaveLength(1);
+    expect(seen.ocirun[0]).toMatchObject({ payload: '/dev/ptmx', nfds: 1, truncated: false, ttyIndex: true });
+    expect(seen.ocirun[0].output).toContain('got[hello]');
+    expect(seen.ocirun).toEqual(seen.runc);
+  });
+});
+
 describe('refusals, as runc words them', () => {
   const cases: { what: string; term: boolean; args: (sock: string) => string[]; msg: string }[] = [
     { what: 'create, terminal, no socket', term: true, args: () => ['create'], msg: 'cannot allocate tty if runc will detach without setting console socket' },
