@@ -3,6 +3,8 @@
 import { create } from '../container/create';
 import { needArgs, store, type Command } from './command';
 import type { FlagDef } from './flags';
+import { listenFds, checkPassedFds } from '../container/passfds';
+import { notifyHost } from '../container/notify';
 
 export const CREATE_FLAGS: FlagDef[] = [
   { name: 'bundle', type: 'string', usage: 'path to the root of the bundle directory, defaults to the current directory', aliases: ['b'] },
@@ -17,6 +19,8 @@ export function createOptions(f: Record<string, unknown>, id: string) {
   const preserve = (f['preserve-fds'] as number) ?? 0;
   if (preserve < 0) throw new Error('--preserve-fds: must be zero or positive');
   if (f['console-socket']) throw new Error('--console-socket: terminals are not implemented yet');
+  // Checked before anything is made: a missing fd must not become one of ours in the container.
+  checkPassedFds(preserve);
   return {
     id,
     bundle: (f.bundle as string | undefined) ?? '.',
@@ -24,6 +28,8 @@ export function createOptions(f: Record<string, unknown>, id: string) {
     noPivot: !!f['no-pivot'],
     noNewKeyring: !!f['no-new-keyring'],
     preserveFds: preserve,
+    listenFds: listenFds(),
+    notifySocket: notifyHost(),
   };
 }
 

@@ -9,6 +9,8 @@ import { needArgs, store, type Command } from './command';
 import { CREATE_FLAGS, createOptions } from './create';
 import { stdioPipes, type StdioPipes } from '../container/stdio';
 import type { Spec } from '../oci';
+import * as C from '../linux/constants';
+import { NotifyProxy, notifyHost } from '../container/notify';
 
 // The host ids that container root maps to: the owner the stdio pipes need.
 function containerRoot(spec: Spec): [number, number] {
@@ -25,6 +27,15 @@ export function exitCode(status: number): number {
   return sig === 0 ? (status >> 8) & 0xff : 128 + sig;
 }
 
+// As subreaper we inherit the container's orphans (without a pid namespace, or its init's own exit): every child is
+// reaped as it exits, until the init's status comes. Other children of ours (the stub) are long gone by now.
+async function waitInit(pid: number, reaper: boolean): Promise<number> {
+  for (;;) {
+    const r = await libc().waitpidAsync(reaper ? -1 : pid);
+    if (r.pid === pid) return r.status;
+  }
+}
+
 const cmd: Command = {
   usage: 'run',
   args: '<container-id>',
@@ -32,6 +43,7 @@ const cmd: Command = {
     ...CREATE_FLAGS,
     { name: 'detach', type: 'bool', usage: 'detach from the container\'s process', aliases: ['d'] },
     { name: 'keep', type: 'bool', usage: 'do not delete the container after it exits' },
+    { name: 'no-subreaper', type: 'bool', usage: 'disable the use of the subreaper used to reap reparented processes' },
   ],
   async run(g, f, args) {
     needArgs(args, 1, 'container id', 'run');
@@ -40,11 +52,17 @@ const cmd: Command = {
     let pipes: StdioPipes | undefined;
     const stdio = detach ? undefined : (spec: Spec) => (pipes = stdioPipes(...containerRoot(spec))).container;
     let st;
+    let notify: NotifyProxy | undefined;
     try {
+      // The init becomes our child through the subreaper bit even with --no-subreaper (runc's init is its child
+      // by CLONE_PARENT); the flag then drops it once create is done, so later orphans go elsewhere, as in runc.
       st = create(s, { ...createOptions(f, args[0]), systemdCgroup: g.systemdCgroup, subreaper: !detach, stdio });
       try {
+        const host = notifyHost();
+        if (host) notify = NotifyProxy.listen(s.dir(st.id), host);
         start(s, st, st.bundle);
       } catch (e) {
+        notify?.close();
         // A failed hook has already destroyed the container (and run poststop).
         if (s.exists(st.id)) destroy(s, st, st.bundle);
         throw e;
@@ -53,7 +71,19 @@ const cmd: Command = {
       throw new Error(`ocirun run failed: ${(e as Error).message}`);
     }
     const pid = st.pid;
-    if (!pipes) return 0;
+    if (!pipes) {
+      // run -d waits for READY like create/start does (runc: MAINPID is the container's init).
+      try {
+        notify?.waitSync(pid, pid);
+      } catch {
+        /* runc ignores a failing host socket here */
+      }
+      return 0;
+    }
+    const reaper = !f['no-subreaper'];
+    if (!reaper) libc().prctl(C.PR_SET_CHILD_SUBREAPER, 0);
+    // In the foreground we stay the process to watch: MAINPID is ours.
+    const notifying = notify?.waitAsync(pid, process.pid);
     const copied = (pipes as StdioPipes).copy();
     const handlers = FORWARDED.map((name) => {
       const h = () => {
@@ -66,7 +96,8 @@ const cmd: Command = {
       process.on(name, h);
       return [name, h] as const;
     });
-    const { status } = await libc().waitpidAsync(pid);
+    const status = await waitInit(pid, reaper);
+    notifying?.stop();
     for (const [name, h] of handlers) process.off(name, h);
     await copied;
     if (!f.keep) destroy(s, st, st.bundle);

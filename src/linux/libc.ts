@@ -91,6 +91,11 @@ export interface Libc {
   eventfd(initval: number, flags: number): number;
   inotifyInit1(flags: number): number;
   inotifyAddWatch(fd: number, path: string, mask: number): number;
+  // AF_UNIX by path, for the sd_notify proxy (src/container/notify.ts).
+  unixBind(fd: number, path: string): void;
+  unixConnect(fd: number, path: string): void;
+  // recv(MSG_DONTWAIT): -1 when nothing is queued.
+  recvDontWait(fd: number, into: Uint8Array): number;
 }
 
 let current: Libc | undefined;
@@ -172,6 +177,8 @@ function bind(): Libc {
   const eventfd = f('int eventfd(unsigned int initval, int flags)');
   const inotifyInit1 = f('int inotify_init1(int flags)');
   const inotifyAddWatch = f('int inotify_add_watch(int fd, const char *path, uint32_t mask)');
+  const bindFn = f('int bind(int fd, const uint8_t *addr, uint32_t len)');
+  const connectFn = f('int connect(int fd, const uint8_t *addr, uint32_t len)');
   const enc = (s: string) => Buffer.byteLength(s);
   const { load: bpfLoadAttr, query: bpfQueryAttr } = bpfAttrTypes(k);
   const bpfWords = (cmd: number, words: number[]) => {
@@ -381,5 +388,34 @@ function bind(): Libc {
     eventfd: (initval, flags) => check('eventfd', eventfd(initval, flags)),
     inotifyInit1: (flags) => check('inotify_init1', inotifyInit1(flags)),
     inotifyAddWatch: (fd, p, mask) => check('inotify_add_watch', inotifyAddWatch(fd, p, mask), p),
+    unixBind: (fd, p) => {
+      const a = sockaddrUn(p);
+      check('bind', bindFn(fd, a, a.length), p);
+    },
+    unixConnect: (fd, p) => {
+      const a = sockaddrUn(p);
+      check('connect', connectFn(fd, a, a.length), p);
+    },
+    recvDontWait: (fd, into) => {
+      const r = Number(recv(fd, into, into.byteLength, 0x40 /* MSG_DONTWAIT */));
+      if (r === -1) {
+        const e = errno();
+        if (e === 11 /* EAGAIN */) return -1;
+        throw new SysError('recv', e);
+      }
+      return r;
+    },
   };
+}
+
+// struct sockaddr_un for a path (at most 107 bytes, NUL-terminated) or an abstract name ("@name", as Go spells it).
+function sockaddrUn(p: string): Buffer {
+  const abstract = p.startsWith('@');
+  const name = Buffer.from(p);
+  if (abstract) name[0] = 0;
+  if (name.length > 107) throw new SysError('sockaddr_un', 36 /* ENAMETOOLONG */, p);
+  const a = Buffer.alloc(2 + name.length + (abstract ? 0 : 1));
+  a.writeUInt16LE(1 /* AF_UNIX */, 0);
+  name.copy(a, 2);
+  return a;
 }
