@@ -19,8 +19,17 @@ function containerRoot(spec: Spec): [number, number] {
   return [host(spec.linux?.uidMappings), host(spec.linux?.gidMappings)];
 }
 
-// Everything a terminal or an engine may send that the container should get instead of us.
-const FORWARDED = ['SIGHUP', 'SIGINT', 'SIGQUIT', 'SIGTERM', 'SIGUSR1', 'SIGUSR2', 'SIGPIPE', 'SIGALRM', 'SIGCONT', 'SIGTSTP', 'SIGTTIN', 'SIGTTOU', 'SIGWINCH'] as const;
+// Every signal a terminal, an engine or a user may send goes to the container's init instead of us, as runc 1.1.5's
+// signal.Notify() of everything does, and exactly the same set (the differential test compares): not SIGCHLD (ours),
+// SIGWINCH (runc resizes its terminal instead), SIGPROF (Go's runtime keeps it; we drop it), SIGKILL/SIGSTOP (not catchable);
+// SIGURG is forwarded as runc 1.1.5 does. Left out, unlike runc: SIGSEGV/SIGBUS/SIGFPE/SIGILL (handling them would
+// hide our own crashes) and the real-time signals (Node cannot listen for them).
+const FORWARDED = [
+  'SIGHUP', 'SIGINT', 'SIGQUIT', 'SIGTRAP', 'SIGABRT', 'SIGUSR1', 'SIGUSR2', 'SIGPIPE', 'SIGALRM', 'SIGTERM', 'SIGSTKFLT',
+  'SIGCONT', 'SIGTSTP', 'SIGTTIN', 'SIGTTOU', 'SIGURG', 'SIGXCPU', 'SIGXFSZ', 'SIGVTALRM', 'SIGIO', 'SIGPWR', 'SIGSYS',
+] as const;
+// Caught and dropped, as Go's runtime does with it: its default action would kill us.
+const SWALLOWED = ['SIGPROF'] as const;
 
 export function exitCode(status: number): number {
   const sig = status & 0x7f;
@@ -96,9 +105,12 @@ const cmd: Command = {
       process.on(name, h);
       return [name, h] as const;
     });
+    const swallow = () => {};
+    for (const name of SWALLOWED) process.on(name, swallow);
     const status = await waitInit(pid, reaper);
     notifying?.stop();
     for (const [name, h] of handlers) process.off(name, h);
+    for (const name of SWALLOWED) process.off(name, swallow);
     await copied;
     if (!f.keep) destroy(s, st, st.bundle);
     return exitCode(status);
