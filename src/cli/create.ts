@@ -4,6 +4,8 @@ import { create } from '../container/create';
 import { detachedConsole } from '../container/console';
 import { needArgs, store, type Command } from './command';
 import type { FlagDef } from './flags';
+import { listenFds, checkPassedFds } from '../container/passfds';
+import { notifyHost } from '../container/notify';
 
 export const CREATE_FLAGS: FlagDef[] = [
   { name: 'bundle', type: 'string', usage: 'path to the root of the bundle directory, defaults to the current directory', aliases: ['b'] },
@@ -17,6 +19,8 @@ export const CREATE_FLAGS: FlagDef[] = [
 export function createOptions(f: Record<string, unknown>, id: string) {
   const preserve = (f['preserve-fds'] as number) ?? 0;
   if (preserve < 0) throw new Error('--preserve-fds: must be zero or positive');
+  // Checked before anything is made: a missing fd must not become one of ours in the container.
+  checkPassedFds(preserve);
   return {
     id,
     bundle: (f.bundle as string | undefined) ?? '.',
@@ -25,6 +29,8 @@ export function createOptions(f: Record<string, unknown>, id: string) {
     noNewKeyring: !!f['no-new-keyring'],
     preserveFds: preserve,
     consoleSocket: (f['console-socket'] as string | undefined) || undefined,
+    listenFds: listenFds(),
+    notifySocket: notifyHost(),
   };
 }
 

@@ -72,8 +72,8 @@ const cmd: Command = {
     const pid = x.pid;
     const term = x.master !== undefined ? proxyTerminal(x.master) : undefined;
     const copied = term ? term.done : x.pipes?.copy();
-    // With a terminal SIGWINCH resizes the pty instead (the kernel signals the process then), as in runc.
-    const handlers = FORWARDED.filter((name) => !(term && name === 'SIGWINCH')).map((name) => {
+    // SIGWINCH is not among them: with a terminal it resizes the pty (the kernel signals the process), as in runc.
+    const handlers = FORWARDED.map((name) => {
       const h = () => {
         try {
           process.kill(pid, os.constants.signals[name]);

@@ -12,6 +12,8 @@ import type { Spec } from '../oci';
 import { checkTerminal, detachedConsole } from '../container/console';
 import { proxyTerminal, receiveMaster, type TerminalProxy } from '../process/tty';
 import { withFd } from '../linux/inroot';
+import * as C from '../linux/constants';
+import { NotifyProxy, notifyHost } from '../container/notify';
 
 // The host ids that container root maps to: the owner the stdio pipes need.
 export function containerRoot(spec: Spec): [number, number] {
@@ -20,12 +22,30 @@ export function containerRoot(spec: Spec): [number, number] {
   return [host(spec.linux?.uidMappings), host(spec.linux?.gidMappings)];
 }
 
-// Everything a terminal or an engine may send that the container should get instead of us.
-export const FORWARDED = ['SIGHUP', 'SIGINT', 'SIGQUIT', 'SIGTERM', 'SIGUSR1', 'SIGUSR2', 'SIGPIPE', 'SIGALRM', 'SIGCONT', 'SIGTSTP', 'SIGTTIN', 'SIGTTOU', 'SIGWINCH'] as const;
+// Every signal a terminal, an engine or a user may send goes to the container's init instead of us, as runc 1.1.5's
+// signal.Notify() of everything does, and exactly the same set (the differential test compares): not SIGCHLD (ours),
+// SIGWINCH (runc resizes its terminal instead), SIGPROF (Go's runtime keeps it; we drop it), SIGKILL/SIGSTOP (not catchable);
+// SIGURG is forwarded as runc 1.1.5 does. Left out, unlike runc: SIGSEGV/SIGBUS/SIGFPE/SIGILL (handling them would
+// hide our own crashes) and the real-time signals (Node cannot listen for them).
+export const FORWARDED = [
+  'SIGHUP', 'SIGINT', 'SIGQUIT', 'SIGTRAP', 'SIGABRT', 'SIGUSR1', 'SIGUSR2', 'SIGPIPE', 'SIGALRM', 'SIGTERM', 'SIGSTKFLT',
+  'SIGCONT', 'SIGTSTP', 'SIGTTIN', 'SIGTTOU', 'SIGURG', 'SIGXCPU', 'SIGXFSZ', 'SIGVTALRM', 'SIGIO', 'SIGPWR', 'SIGSYS',
+] as const;
+// Caught and dropped, as Go's runtime does with it: its default action would kill us.
+const SWALLOWED = ['SIGPROF'] as const;
 
 export function exitCode(status: number): number {
   const sig = status & 0x7f;
   return sig === 0 ? (status >> 8) & 0xff : 128 + sig;
+}
+
+// As subreaper we inherit the container's orphans (without a pid namespace, or its init's own exit): every child is
+// reaped as it exits, until the init's status comes. Other children of ours (the stub) are long gone by now.
+async function waitInit(pid: number, reaper: boolean): Promise<number> {
+  for (;;) {
+    const r = await libc().waitpidAsync(reaper ? -1 : pid);
+    if (r.pid === pid) return r.status;
+  }
 }
 
 const cmd: Command = {
@@ -35,6 +55,7 @@ const cmd: Command = {
     ...CREATE_FLAGS,
     { name: 'detach', type: 'bool', usage: 'detach from the container\'s process', aliases: ['d'] },
     { name: 'keep', type: 'bool', usage: 'do not delete the container after it exits' },
+    { name: 'no-subreaper', type: 'bool', usage: 'disable the use of the subreaper used to reap reparented processes' },
   ],
   async run(g, f, args) {
     needArgs(args, 1, 'container id', 'run');
@@ -57,7 +78,10 @@ const cmd: Command = {
       : (spec: Spec) => (spec.process?.terminal ? ([0, 1, 2] as [number, number, number]) : (pipes = stdioPipes(...containerRoot(spec))).container);
     let st;
     let term: TerminalProxy | undefined;
+    let notify: NotifyProxy | undefined;
     try {
+      // The init becomes our child through the subreaper bit even with --no-subreaper (runc's init is its child
+      // by CLONE_PARENT); the flag then drops it once create is done, so later orphans go elsewhere, as in runc.
       st = create(s, { ...o, systemdCgroup: g.systemdCgroup, subreaper: !detach, stdio, console: consoleFor });
       if (consoleSock !== undefined) {
         const sock = consoleSock;
@@ -69,8 +93,11 @@ const cmd: Command = {
         }
       }
       try {
+        const host = notifyHost();
+        if (host) notify = NotifyProxy.listen(s.dir(st.id), host);
         start(s, st, st.bundle);
       } catch (e) {
+        notify?.close();
         // A failed hook has already destroyed the container (and run poststop).
         if (s.exists(st.id)) destroy(s, st, st.bundle);
         throw e;
@@ -79,10 +106,21 @@ const cmd: Command = {
       throw new Error(`ocirun run failed: ${(e as Error).message}`);
     }
     const pid = st.pid;
-    if (!pipes && !term) return 0;
-    const copied = term ? term.done : (pipes as StdioPipes).copy();
-    // With a terminal SIGWINCH resizes the pty instead (the kernel signals the process then), as in runc.
-    const handlers = FORWARDED.filter((name) => !(term && name === 'SIGWINCH')).map((name) => {
+    if (!pipes) {
+      // run -d waits for READY like create/start does (runc: MAINPID is the container's init).
+      try {
+        notify?.waitSync(pid, pid);
+      } catch {
+        /* runc ignores a failing host socket here */
+      }
+      return 0;
+    }
+    const reaper = !f['no-subreaper'];
+    if (!reaper) libc().prctl(C.PR_SET_CHILD_SUBREAPER, 0);
+    // In the foreground we stay the process to watch: MAINPID is ours.
+    const notifying = notify?.waitAsync(pid, process.pid);
+    const copied = (pipes as StdioPipes).copy();
+    const handlers = FORWARDED.map((name) => {
       const h = () => {
         try {
           process.kill(pid, os.constants.signals[name]);
@@ -93,8 +131,12 @@ const cmd: Command = {
       process.on(name, h);
       return [name, h] as const;
     });
-    const { status } = await libc().waitpidAsync(pid);
+    const swallow = () => {};
+    for (const name of SWALLOWED) process.on(name, swallow);
+    const status = await waitInit(pid, reaper);
+    notifying?.stop();
     for (const [name, h] of handlers) process.off(name, h);
+    for (const name of SWALLOWED) process.off(name, swallow);
     await copied;
     term?.close();
     if (!f.keep) destroy(s, st, st.bundle);

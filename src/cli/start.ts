@@ -3,6 +3,7 @@
 import { start } from '../container/start';
 import { validateId } from '../container/id';
 import { needArgs, store, type Command } from './command';
+import { NotifyProxy, notifyHost } from '../container/notify';
 
 const cmd: Command = {
   usage: 'start',
@@ -14,7 +15,17 @@ const cmd: Command = {
     const id = validateId(args[0]);
     s.lock(id);
     const st = s.load(id);
-    start(s, st);
+    // As runc: start binds the proxy's socket (in the directory create prepared) before it releases the init, then
+    // waits for READY and forwards it with the init as MAINPID.
+    const host = notifyHost();
+    const notify = host ? NotifyProxy.listen(s.dir(id), host) : undefined;
+    try {
+      start(s, st);
+    } catch (e) {
+      notify?.close();
+      throw e;
+    }
+    notify?.waitSync(st.pid, st.pid);
   },
 };
 export default cmd;

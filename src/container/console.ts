@@ -16,7 +16,7 @@ export function connectConsoleSocket(socketPath: string): number {
   const l = libc();
   const fd = l.socket(1 /* AF_UNIX */, 1 | 0o2000000 /* SOCK_STREAM|SOCK_CLOEXEC */, 0);
   try {
-    l.connectUnix(fd, socketPath);
+    l.unixConnect(fd, socketPath);
     return fd;
   } catch (e) {
     fs.closeSync(fd);

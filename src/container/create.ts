@@ -25,6 +25,7 @@ import { hostLsm, preflight, type HostLsm } from './preflight';
 import { resetCPUAffinity } from './affinity';
 import { checkMounts, prepareIdmappedMounts } from './mounts';
 import { procfsWrite } from '../linux/procfs';
+import { notifySpec } from './notify';
 
 export interface CreateOptions {
   id: string;
@@ -33,6 +34,10 @@ export interface CreateOptions {
   noPivot?: boolean;
   noNewKeyring?: boolean;
   preserveFds?: number;
+  // Socket activation: LISTEN_FDS fds come first from 3, then the --preserve-fds ones (passfds.ts).
+  listenFds?: number;
+  // The host's NOTIFY_SOCKET: the container gets the proxy's directory and its own NOTIFY_SOCKET (notify.ts).
+  notifySocket?: string;
   // --systemd-cgroup: cgroupsPath is "slice:prefix:name".
   systemdCgroup?: boolean;
   // `run` keeps the init as its child (subreaper) to wait for it.
@@ -100,6 +105,8 @@ export function create(store: Store, o: CreateOptions): StoredState {
     consoleFd = o.console?.(spec);
     if (consoleFd !== undefined) undo.push(() => fs.closeSync(consoleFd!));
     lock = store.lock(id);
+    const initSpec = plumbedSpec(spec, dir, o);
+    const passFds = (o.listenFds ?? 0) + (o.preserveFds ?? 0);
     plan = planNamespaces(spec.linux?.namespaces);
     const fifo = path.join(dir, FIFO);
     l.mkfifo(fifo, 0o622);
@@ -141,7 +148,7 @@ export function create(store: Store, o: CreateOptions): StoredState {
       uidMappings: linux.uidMappings,
       gidMappings: linux.gidMappings,
       stdio: o.stdio?.(spec) ?? [0, 1, 2],
-      preserveFds: o.preserveFds ?? 0,
+      preserveFds: passFds,
       // A joined mount namespace is entered by the init itself, not the stub (src/init/mntns.ts).
       extraFds: {
         fifo: fifoFd,
@@ -173,12 +180,12 @@ export function create(store: Store, o: CreateOptions): StoredState {
     const init: InitConfig = {
       id,
       ociVersion: OCI_VERSION,
-      config: spec,
+      config: initSpec,
       bundle,
       rootfs,
       noPivot: !!o.noPivot,
       noNewKeyring: !!o.noNewKeyring,
-      preserveFds: o.preserveFds ?? 0,
+      preserveFds: passFds,
       fifoFd: launched.fds.fifo,
       cgroups: hierarchies.map((h) => ({ controllers: h.controllers, unified: h.unified, dir: cg.paths[hierarchyKey(h)] })),
       userns,
@@ -241,6 +248,21 @@ export function create(store: Store, o: CreateOptions): StoredState {
     runPoststop(spec, { id, bundle, annotations: spec.annotations }, bundle);
     throw e;
   }
+}
+
+// What only this start of the process gets (runc adds them to its process, not to the bundle's config, which exec
+// reads): LISTEN_FDS/LISTEN_PID, and the sd_notify proxy's mount and NOTIFY_SOCKET.
+function plumbedSpec(spec: Spec, dir: string, o: CreateOptions): Spec {
+  const env: string[] = [];
+  const mounts = [...(spec.mounts ?? [])];
+  if (o.notifySocket) {
+    const n = notifySpec(dir);
+    mounts.push(n.mount);
+    env.push(n.env);
+  }
+  if (o.listenFds) env.push(`LISTEN_FDS=${o.listenFds}`, 'LISTEN_PID=1');
+  if (!env.length && mounts.length === (spec.mounts?.length ?? 0)) return spec;
+  return { ...spec, mounts, process: spec.process && { ...spec.process, env: [...(spec.process.env ?? []), ...env] } };
 }
 
 // Undoes a failed create's mkdirs, deepest first; a directory someone else made stays.

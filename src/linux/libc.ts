@@ -95,14 +95,17 @@ export interface Libc {
   // ioctl with a pointer argument: buf is passed in place and holds what the kernel wrote.
   ioctlBuf(fd: number, request: number, buf: Uint8Array): number;
   dup3(oldfd: number, newfd: number, flags: number): void;
-  // connect(2) of an AF_UNIX socket to a filesystem path.
-  connectUnix(fd: number, path: string): void;
   // One sendmsg(2): data plus the fds as one SCM_RIGHTS message.
   sendFds(sock: number, data: Uint8Array, fds: number[]): void;
   // One recvmsg(2) (MSG_CMSG_CLOEXEC): the data and every fd that came with it.
   recvFds(sock: number, maxData: number, maxFds: number): { data: Buffer; fds: number[] };
   // exec's init: a private fs_struct (CLONE_FS) before it joins the container's mount namespace.
   unshare(flags: number): void;
+  // AF_UNIX by path (or "@abstract"): the sd_notify proxy and the console socket.
+  unixBind(fd: number, path: string): void;
+  unixConnect(fd: number, path: string): void;
+  // recv(MSG_DONTWAIT): -1 when nothing is queued.
+  recvDontWait(fd: number, into: Uint8Array): number;
 }
 
 let current: Libc | undefined;
@@ -199,9 +202,10 @@ function bind(): Libc {
   msghdrTypes(k);
   const ioctlBuf = f('int ioctl(int fd, unsigned long req, _Inout_ uint8_t *arg)');
   const dup3 = f('int dup3(int oldfd, int newfd, int flags)');
-  const connect = f('int connect(int fd, const uint8_t *addr, uint32_t len)');
   const sendmsg = f('long sendmsg(int fd, const ocirun_msghdr *msg, int flags)');
   const recvmsg = f('long recvmsg(int fd, ocirun_msghdr *msg, int flags)');
+  const bindFn = f('int bind(int fd, const uint8_t *addr, uint32_t len)');
+  const connectFn = f('int connect(int fd, const uint8_t *addr, uint32_t len)');
   const enc = (s: string) => Buffer.byteLength(s);
   const { load: bpfLoadAttr, query: bpfQueryAttr } = bpfAttrTypes(k);
   const bpfWords = (cmd: number, words: number[]) => {
@@ -414,14 +418,6 @@ function bind(): Libc {
     inotifyAddWatch: (fd, p, mask) => check('inotify_add_watch', inotifyAddWatch(fd, p, mask), p),
     ioctlBuf: (fd, req, buf) => check('ioctl', ioctlBuf(fd, req, buf), `0x${req.toString(16)}`),
     dup3: (oldfd, newfd, flags) => void check('dup3', dup3(oldfd, newfd, flags)),
-    connectUnix: (fd, p) => {
-      // struct sockaddr_un { sa_family_t sun_family; char sun_path[108]; }
-      const addr = Buffer.alloc(110);
-      addr.writeUInt16LE(1 /* AF_UNIX */, 0);
-      if (Buffer.byteLength(p) > 107) throw new SysError('connect', 36 /* ENAMETOOLONG */, p);
-      addr.write(p, 2);
-      check('connect', connect(fd, addr, 2 + Buffer.byteLength(p) + 1), p);
-    },
     sendFds: (sock, data, fds) => {
       // struct cmsghdr { size_t cmsg_len; int cmsg_level; int cmsg_type; } + the fds, 8-byte aligned.
       const len = 16 + 4 * fds.length;
@@ -455,5 +451,34 @@ function bind(): Libc {
       }
       return { data: body.subarray(0, n), fds };
     },
+    unixBind: (fd, p) => {
+      const a = sockaddrUn(p);
+      check('bind', bindFn(fd, a, a.length), p);
+    },
+    unixConnect: (fd, p) => {
+      const a = sockaddrUn(p);
+      check('connect', connectFn(fd, a, a.length), p);
+    },
+    recvDontWait: (fd, into) => {
+      const r = Number(recv(fd, into, into.byteLength, 0x40 /* MSG_DONTWAIT */));
+      if (r === -1) {
+        const e = errno();
+        if (e === 11 /* EAGAIN */) return -1;
+        throw new SysError('recv', e);
+      }
+      return r;
+    },
   };
+}
+
+// struct sockaddr_un for a path (at most 107 bytes, NUL-terminated) or an abstract name ("@name", as Go spells it).
+function sockaddrUn(p: string): Buffer {
+  const abstract = p.startsWith('@');
+  const name = Buffer.from(p);
+  if (abstract) name[0] = 0;
+  if (name.length > 107) throw new SysError('sockaddr_un', 36 /* ENAMETOOLONG */, p);
+  const a = Buffer.alloc(2 + name.length + (abstract ? 0 : 1));
+  a.writeUInt16LE(1 /* AF_UNIX */, 0);
+  name.copy(a, 2);
+  return a;
 }

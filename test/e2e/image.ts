@@ -1,0 +1,77 @@
+// A busybox OCI image made locally, without any registry: Debian's busybox-static with its applet links and
+// minimal /etc/passwd and /etc/group, one uncompressed layer, written as an OCI image layout tarball for `ctr import`.
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+export const IMAGE_NAME = 'docker.io/library/ocirun-busybox:latest';
+
+function sha256(data: Buffer): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+function addBlob(layout: string, data: Buffer): { digest: string; size: number } {
+  const hex = sha256(data);
+  fs.writeFileSync(path.join(layout, 'blobs', 'sha256', hex), data);
+  return { digest: `sha256:${hex}`, size: data.length };
+}
+
+/** Writes <dir>/image.tar and returns its path. */
+export function buildBusyboxImage(dir: string): string {
+  const tree = path.join(dir, 'layer');
+  for (const d of ['bin', 'etc', 'tmp', 'root', 'proc', 'sys', 'dev']) fs.mkdirSync(path.join(tree, d), { recursive: true });
+  fs.copyFileSync('/bin/busybox', path.join(tree, 'bin', 'busybox'));
+  fs.chmodSync(path.join(tree, 'bin', 'busybox'), 0o755);
+  const applets = execFileSync('/bin/busybox', ['--list'], { encoding: 'utf8' }).split('\n').filter((a) => a && a !== 'busybox');
+  for (const a of applets) fs.symlinkSync('busybox', path.join(tree, 'bin', a));
+  fs.chmodSync(path.join(tree, 'tmp'), 0o1777);
+  fs.writeFileSync(path.join(tree, 'etc', 'passwd'), 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n');
+  fs.writeFileSync(path.join(tree, 'etc', 'group'), 'root:x:0:\nnogroup:x:65534:\n');
+
+  const layerTar = path.join(dir, 'layer.tar');
+  execFileSync('tar', ['-C', tree, '--owner=0', '--group=0', '--numeric-owner', '--sort=name', '-cf', layerTar, '.']);
+  const layout = path.join(dir, 'layout');
+  fs.mkdirSync(path.join(layout, 'blobs', 'sha256'), { recursive: true });
+  const layerData = fs.readFileSync(layerTar);
+  const layer = addBlob(layout, layerData);
+  const config = addBlob(
+    layout,
+    Buffer.from(
+      JSON.stringify({
+        architecture: process.arch === 'arm64' ? 'arm64' : 'amd64',
+        os: 'linux',
+        config: { Env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'], Cmd: ['sh'], WorkingDir: '/' },
+        rootfs: { type: 'layers', diff_ids: [layer.digest] },
+      }),
+    ),
+  );
+  const manifest = addBlob(
+    layout,
+    Buffer.from(
+      JSON.stringify({
+        schemaVersion: 2,
+        mediaType: 'application/vnd.oci.image.manifest.v1+json',
+        config: { mediaType: 'application/vnd.oci.image.config.v1+json', ...config },
+        layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar', ...layer }],
+      }),
+    ),
+  );
+  fs.writeFileSync(
+    path.join(layout, 'index.json'),
+    JSON.stringify({
+      schemaVersion: 2,
+      manifests: [
+        {
+          mediaType: 'application/vnd.oci.image.manifest.v1+json',
+          ...manifest,
+          annotations: { 'io.containerd.image.name': IMAGE_NAME, 'org.opencontainers.image.ref.name': 'latest' },
+        },
+      ],
+    }),
+  );
+  fs.writeFileSync(path.join(layout, 'oci-layout'), JSON.stringify({ imageLayoutVersion: '1.0.0' }));
+  const out = path.join(dir, 'image.tar');
+  execFileSync('tar', ['-C', layout, '-cf', out, 'oci-layout', 'index.json', 'blobs']);
+  return out;
+}
