@@ -106,7 +106,7 @@ const cmd: Command = {
       throw new Error(`ocirun run failed: ${(e as Error).message}`);
     }
     const pid = st.pid;
-    if (!pipes) {
+    if (!pipes && !term) {
       // run -d waits for READY like create/start does (runc: MAINPID is the container's init).
       try {
         notify?.waitSync(pid, pid);
@@ -119,7 +119,8 @@ const cmd: Command = {
     if (!reaper) libc().prctl(C.PR_SET_CHILD_SUBREAPER, 0);
     // In the foreground we stay the process to watch: MAINPID is ours.
     const notifying = notify?.waitAsync(pid, process.pid);
-    const copied = (pipes as StdioPipes).copy();
+    const copied = term ? term.done : (pipes as StdioPipes).copy();
+    // SIGWINCH is not among them: with a terminal it resizes the pty (the kernel signals the process), as in runc.
     const handlers = FORWARDED.map((name) => {
       const h = () => {
         try {

@@ -64,9 +64,6 @@ export function launch(o: LaunchOptions): Launched {
     child = spawn(`/proc/self/fd/${stub}`, [], { argv0: 'ocirun-stub', stdio: stdio as never, env });
     // spawn() has forked and exec'd by the time it returns; a failure to exec surfaces as a missing pid.
     if (!child.pid) throw new Error('cannot start the ocirun stub');
-    // A foreground `run` reaps every child it has as subreaper (waitpid(-1)), the stub included: libuv then never
-    // sees it exit, and its handle must not keep the event loop alive.
-    child.unref();
     for (const fd of opened) fs.closeSync(fd);
     opened.length = 0;
 

@@ -3,6 +3,7 @@
 import * as fs from 'node:fs';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { libc } from '../linux/libc';
+import { ignoring } from '../linux/errors';
 import { CLONE_NEWUSER, O_CLOEXEC } from '../linux/constants';
 import { ATTR, AttrWriter, MSG, writeMessage } from './protocol';
 import { stubMemfd } from './seal';
@@ -35,7 +36,12 @@ export function userNamespaceFd(uidMappings: LinuxIDMapping[], gidMappings: Linu
     killStub(child);
     throw e;
   } finally {
-    // EOF tells a holding stub to exit.
+    // EOF tells a holding stub to exit. Reap it here: a foreground `run` reaps with waitpid(-1) later, so
+    // libuv might never see it go, and its handle must not keep the event loop alive.
     fs.closeSync(ours);
+    if (child?.pid) {
+      child.unref();
+      ignoring('ECHILD', () => libc().waitpid(child!.pid!, 0));
+    }
   }
 }
