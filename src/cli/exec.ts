@@ -1,11 +1,11 @@
 // `ocirun exec <id> <command>...`: runc's flags, then (unless --detach) wait for the process,
 // forwarding signals, and exit with its status (128+N for a signal death).
-import * as os from 'node:os';
 import { execInContainer } from '../container/exec';
 import { stdioPipes } from '../container/stdio';
 import { libc } from '../linux/libc';
 import { needArgs, store, type Command } from './command';
-import { containerRoot, exitCode, FORWARDED } from './run';
+import { containerRoot } from './run';
+import { exitCode, forwardSignals } from '../process/forward';
 import { proxyTerminal } from '../process/tty';
 
 const cmd: Command = {
@@ -72,20 +72,9 @@ const cmd: Command = {
     const pid = x.pid;
     const term = x.master !== undefined ? proxyTerminal(x.master) : undefined;
     const copied = term ? term.done : x.pipes?.copy();
-    // SIGWINCH is not among them: with a terminal it resizes the pty (the kernel signals the process), as in runc.
-    const handlers = FORWARDED.map((name) => {
-      const h = () => {
-        try {
-          process.kill(pid, os.constants.signals[name]);
-        } catch {
-          /* exited */
-        }
-      };
-      process.on(name, h);
-      return [name, h] as const;
-    });
+    const unforward = forwardSignals(pid);
     const { status } = await libc().waitpidAsync(pid);
-    for (const [name, h] of handlers) process.off(name, h);
+    unforward();
     await copied;
     term?.close();
     return exitCode(status);

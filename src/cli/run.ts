@@ -1,11 +1,11 @@
 // `ocirun run <id>`: create + start, then (unless --detach) wait for the container, forwarding
 // signals, and delete it, exiting with its status (128+N for a signal death), as runc does.
-import * as os from 'node:os';
 import { create } from '../container/create';
 import { start } from '../container/start';
 import { destroy } from '../container/delete';
 import { libc } from '../linux/libc';
 import { needArgs, store, type Command } from './command';
+import { exitCode, forwardSignals } from '../process/forward';
 import { CREATE_FLAGS, createOptions } from './create';
 import { stdioPipes, type StdioPipes } from '../container/stdio';
 import type { Spec } from '../oci';
@@ -20,23 +20,6 @@ export function containerRoot(spec: Spec): [number, number] {
   const host = (m?: { containerID: number; hostID: number; size: number }[]) =>
     m?.find((x) => x.containerID <= 0 && 0 < x.containerID + x.size)?.hostID ?? 0;
   return [host(spec.linux?.uidMappings), host(spec.linux?.gidMappings)];
-}
-
-// Every signal a terminal, an engine or a user may send goes to the container's init instead of us, as runc 1.1.5's
-// signal.Notify() of everything does, and exactly the same set (the differential test compares): not SIGCHLD (ours),
-// SIGWINCH (runc resizes its terminal instead), SIGPROF (Go's runtime keeps it; we drop it), SIGKILL/SIGSTOP (not catchable);
-// SIGURG is forwarded as runc 1.1.5 does. Left out, unlike runc: SIGSEGV/SIGBUS/SIGFPE/SIGILL (handling them would
-// hide our own crashes) and the real-time signals (Node cannot listen for them).
-export const FORWARDED = [
-  'SIGHUP', 'SIGINT', 'SIGQUIT', 'SIGTRAP', 'SIGABRT', 'SIGUSR1', 'SIGUSR2', 'SIGPIPE', 'SIGALRM', 'SIGTERM', 'SIGSTKFLT',
-  'SIGCONT', 'SIGTSTP', 'SIGTTIN', 'SIGTTOU', 'SIGURG', 'SIGXCPU', 'SIGXFSZ', 'SIGVTALRM', 'SIGIO', 'SIGPWR', 'SIGSYS',
-] as const;
-// Caught and dropped, as Go's runtime does with it: its default action would kill us.
-const SWALLOWED = ['SIGPROF'] as const;
-
-export function exitCode(status: number): number {
-  const sig = status & 0x7f;
-  return sig === 0 ? (status >> 8) & 0xff : 128 + sig;
 }
 
 // As subreaper we inherit the container's orphans (without a pid namespace, or its init's own exit): every child is
@@ -120,24 +103,10 @@ const cmd: Command = {
     // In the foreground we stay the process to watch: MAINPID is ours.
     const notifying = notify?.waitAsync(pid, process.pid);
     const copied = term ? term.done : (pipes as StdioPipes).copy();
-    // SIGWINCH is not among them: with a terminal it resizes the pty (the kernel signals the process), as in runc.
-    const handlers = FORWARDED.map((name) => {
-      const h = () => {
-        try {
-          process.kill(pid, os.constants.signals[name]);
-        } catch {
-          /* exited */
-        }
-      };
-      process.on(name, h);
-      return [name, h] as const;
-    });
-    const swallow = () => {};
-    for (const name of SWALLOWED) process.on(name, swallow);
+    const unforward = forwardSignals(pid);
     const status = await waitInit(pid, reaper);
     notifying?.stop();
-    for (const [name, h] of handlers) process.off(name, h);
-    for (const name of SWALLOWED) process.off(name, swallow);
+    unforward();
     await copied;
     term?.close();
     if (!f.keep) destroy(s, st, st.bundle);

@@ -4,6 +4,8 @@ import * as fs from 'node:fs';
 import type { Process } from '../oci';
 import { capabilityNumber, rlimitNumber } from '../oci';
 import { libc } from '../linux/libc';
+import type { InitConfig } from './config';
+import { checkExecutable, closeExtraFds, enterCwd, enterCwdAsRoot, lookPath, prepareEnv } from './exec';
 import * as C from '../linux/constants';
 import { debug } from '../log';
 import { u64 } from './attributes';
@@ -91,4 +93,25 @@ export function applyCapabilities(p: Process, last = lastCap()): void {
       }
     }
   }
+}
+
+// The identity both inits (create's and exec's) end with, in runc's order: rlimits, environment, cwd (entered
+// as root first when it can be), bounding set, user and groups, the other capability sets, no_new_privs;
+// then the program looked up as that user from its cwd (PATH may hold relative entries), umask and fds.
+export function becomeProcess(cfg: InitConfig, proc: Process): { file: string; args: string[]; env: string[] } {
+  applyRlimits(proc);
+  const env = prepareEnv(proc.env ?? [], proc.user?.uid ?? 0);
+  const cwdDone = enterCwdAsRoot(proc.cwd || '/');
+  dropBoundingSet(proc, cfg.lastCap);
+  setUser(proc);
+  enterCwd(proc.cwd || '/', !cwdDone);
+  applyCapabilities(proc, cfg.lastCap);
+  if (proc.noNewPrivileges) libc().prctl(C.PR_SET_NO_NEW_PRIVS, 1);
+  // SECCOMP SEAM: linux.seccomp (or an exec's override) is installed here, as late as possible; before
+  // applyCapabilities instead when noNewPrivileges is off (it then needs CAP_SYS_ADMIN).
+  const file = lookPath(proc.args?.[0] ?? '', env);
+  checkExecutable(file);
+  process.umask(proc.user?.umask ?? 0o022);
+  closeExtraFds(cfg.preserveFds);
+  return { file, args: proc.args ?? [], env };
 }

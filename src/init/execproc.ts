@@ -1,10 +1,8 @@
 // `ocirun init` in exec mode: a new process in a running container, with the container's settings.
 // Owns the order runc's setns init uses; no rootfs set-up and no exec fifo.
 import { libc } from '../linux/libc';
-import * as C from '../linux/constants';
 import type { InitConfig } from './config';
-import { applyCapabilities, applyRlimits, dropBoundingSet, setUser } from './credentials';
-import { checkExecutable, closeExtraFds, enterCwd, enterCwdAsRoot, lookPath, prepareEnv } from './exec';
+import { becomeProcess } from './credentials';
 import { applyIOPriority, applyScheduler } from './attributes';
 import { applyExecLabels, setKeyLabel } from './lsm';
 import { procfsHandle } from '../linux/procfs';
@@ -36,19 +34,5 @@ export function setupExec(cfg: InitConfig): { file: string; args: string[]; env:
   applyScheduler(spec);
   applyIOPriority(proc.ioPriority);
   applyExecLabels(proc);
-  applyRlimits(proc);
-  const env = prepareEnv(proc.env ?? [], proc.user?.uid ?? 0);
-  const cwdDone = enterCwdAsRoot(proc.cwd || '/');
-  dropBoundingSet(proc, cfg.lastCap);
-  setUser(proc);
-  enterCwd(proc.cwd || '/', !cwdDone);
-  applyCapabilities(proc, cfg.lastCap);
-  if (proc.noNewPrivileges) l.prctl(C.PR_SET_NO_NEW_PRIVS, 1);
-  // SECCOMP SEAM: the container's linux.seccomp (or the process's override) is installed here, as late
-  // as possible; before applyCapabilities instead when noNewPrivileges is off (it then needs CAP_SYS_ADMIN).
-  const file = lookPath(proc.args?.[0] ?? '', env);
-  checkExecutable(file);
-  process.umask(proc.user?.umask ?? 0o022);
-  closeExtraFds(cfg.preserveFds);
-  return { file, args: proc.args ?? [], env };
+  return becomeProcess(cfg, proc);
 }

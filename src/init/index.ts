@@ -8,8 +8,8 @@ import { SOCK_ENV } from '../process/launch';
 import type { InitConfig } from './config';
 import { finalizeRootfs, prepareRootfs, protectPaths } from './rootfs';
 import { applyRootPropagation } from './mounts';
-import { applyCapabilities, applyRlimits, dropBoundingSet, setUser } from './credentials';
-import { checkExecutable, closeExtraFds, enterCwd, enterCwdAsRoot, lookPath, prepareEnv, resetSignals } from './exec';
+import { becomeProcess } from './credentials';
+import { resetSignals } from './exec';
 import { requestRuntimeHooks, runContainerHooks } from './hooks';
 import { applyPersonality, applyProcessAttributes } from './attributes';
 import { applyExecLabels, setKeyLabel } from './lsm';
@@ -62,22 +62,9 @@ function setup(cfg: InitConfig, sock: number): { file: string; args: string[]; e
   applyProcessAttributes(spec);
   applyExecLabels(proc);
 
-  applyRlimits(proc);
-  const env = prepareEnv(proc.env ?? [], proc.user?.uid ?? 0);
-
-  const cwdDone = enterCwdAsRoot(proc.cwd || '/');
-  dropBoundingSet(proc, cfg.lastCap);
-  setUser(proc);
-  enterCwd(proc.cwd || '/', !cwdDone);
-  applyCapabilities(proc, cfg.lastCap);
-  if (proc.noNewPrivileges) l.prctl(C.PR_SET_NO_NEW_PRIVS, 1);
-  // As runc: looked up as the user, from the process's cwd (PATH may hold relative entries).
-  const file = lookPath(proc.args?.[0] ?? '', env);
-  checkExecutable(file);
-  process.umask(proc.user?.umask ?? 0o022);
-  closeExtraFds(cfg.preserveFds);
+  const exec = becomeProcess(cfg, proc);
   applyPersonality(linux.personality);
-  return { file, args: proc.args ?? [], env };
+  return exec;
 }
 
 export function initMain(): void {

@@ -1,7 +1,7 @@
 // Tests for the small argument parsers: parseSignal (src/container/signals.ts), validateId
-// (src/container/id.ts) and exitCode (src/cli/run.ts), the wait-status to shell-exit-code mapping.
+// (src/container/id.ts) and exitCode (src/process/forward.ts), the wait-status to shell-exit-code mapping.
 import { describe, expect, it } from 'vitest';
-import { exitCode } from '../../src/cli/run';
+import { exitCode } from '../../src/process/forward';
 import { validateId } from '../../src/container/id';
 import { parseSignal } from '../../src/container/signals';
 
