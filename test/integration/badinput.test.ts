@@ -3,6 +3,7 @@
 import { beforeAll, describe, expect, test } from 'vitest';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import type { LinuxSeccomp } from '../../src/oci/spec';
 import type { Bundle, BundleOptions } from './helpers/bundle';
 import { OCIRUN_BIN, OCIRUN_IS_RUNC, uniqueId, requireBinaries } from './helpers/env';
 import { scanMounts } from './helpers/leftovers';
@@ -170,6 +171,50 @@ describe.each(VERBS)('bad input to %s', (verb) => {
     const r = attempt(verb, rt, id, b.dir);
     expectFailed(r, 'linux.uidMappings', /user/);
     expectNothingLeft(rt, id, b.dir);
+  });
+
+  // A profile that would be valid but for one field; each case breaks that field. The JSON path in the
+  // message is ocirun's own (runc reports libseccomp's wording), so the path checks skip under runc.
+  function seccompProfile(): LinuxSeccomp {
+    return {
+      defaultAction: 'SCMP_ACT_ALLOW',
+      architectures: ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86', 'SCMP_ARCH_X32'],
+      syscalls: [
+        { names: ['getpid'], action: 'SCMP_ACT_ALLOW' },
+        { names: ['personality'], action: 'SCMP_ACT_ERRNO', args: [{ index: 0, value: 0xffffffff, op: 'SCMP_CMP_EQ' }] },
+      ],
+    };
+  }
+  const SECCOMP_CASES: [string, (s: LinuxSeccomp) => void, string, string][] = [
+    ['unknown action', (s) => void ((s.syscalls![1] as { action: string }).action = 'SCMP_ACT_FOO'), 'linux.seccomp.syscalls[1].action', 'SCMP_ACT_FOO'],
+    ['unknown operator', (s) => void ((s.syscalls![1].args![0] as { op: string }).op = 'SCMP_CMP_FOO'), 'linux.seccomp.syscalls[1].args[0].op', 'SCMP_CMP_FOO'],
+    ['arg index over 5', (s) => void (s.syscalls![1].args![0].index = 6), 'linux.seccomp.syscalls[1].args[0].index', 'between 0 and 5'],
+    ['unknown architecture', (s) => void (s.architectures as string[]).push('SCMP_ARCH_VAX'), 'linux.seccomp.architectures[3]', 'SCMP_ARCH_VAX'],
+    ['errnoRet with a non-ERRNO action', (s) => void (s.syscalls![0].errnoRet = 1), 'linux.seccomp.syscalls[0].errnoRet', 'SCMP_ACT_ERRNO'],
+  ];
+  // runc ignores an errnoRet it cannot return (crun refuses it, as ocirun does); the other four fail in runc too.
+  test.skipIf(OCIRUN_IS_RUNC).each(SECCOMP_CASES)('seccomp: %s', (_name, breakIt, jsonPath, detail) => {
+    const rt = sb.runtime('ocirun');
+    const id = uniqueId(`bad-seccomp-${verb}`);
+    const b = badBundle({
+      edit: (s) => {
+        const profile = seccompProfile();
+        breakIt(profile);
+        s.linux!.seccomp = profile;
+      },
+    });
+    const r = attempt(verb, rt, id, b.dir);
+    expectFailed(r, `${jsonPath}: `, detail);
+    expectNothingLeft(rt, id, b.dir);
+  });
+
+  test('seccomp: the same profile unbroken is accepted', () => {
+    // The cases above fail for the field they break and nothing else.
+    const rt = sb.runtime('ocirun');
+    const id = uniqueId(`good-seccomp-${verb}`);
+    const b = badBundle({ edit: (s) => void (s.linux!.seccomp = seccompProfile()) });
+    const r = attempt(verb, rt, id, b.dir);
+    expect(r.code, explain(r)).toBe(0);
   });
 
   test('executable not found', () => {

@@ -2,7 +2,7 @@
 // path and wording, cross-field namespace rules, and unknown-field handling.
 
 import { describe, expect, it } from 'vitest';
-import { ConfigError, parseConfig, parseProcess, validateSpec } from '../../src/oci';
+import { ConfigError, parseConfig, parseProcess, SECCOMP_ACTIONS, SECCOMP_FLAGS, SECCOMP_OPERATORS, validateSpec } from '../../src/oci';
 
 type Cfg = any;
 
@@ -647,6 +647,32 @@ describe('linux.seccomp', () => {
       'linux.seccomp.syscalls[2].names[1]: SCMP_ACT_NOTIFY cannot be used for "write"',
     ],
   ]);
+
+  it('accepts every action, operator, flag and arg index 0..5', () => {
+    expectValid((c) => {
+      c.linux.seccomp.syscalls = SECCOMP_ACTIONS.filter((a) => a !== 'SCMP_ACT_NOTIFY').map((action, i) => ({
+        names: [`call${i}`],
+        action,
+        args: SECCOMP_OPERATORS.map((op, j) => ({ index: j % 6, value: j, valueTwo: 1, op })),
+      }));
+      c.linux.seccomp.flags = [...SECCOMP_FLAGS];
+      delete c.linux.seccomp.listenerPath;
+      delete c.linux.seccomp.listenerMetadata;
+    });
+  });
+
+  it('accepts errnoRet with SCMP_ACT_TRACE (the tracer sees it as the message), and defaultErrnoRet with a TRACE default', () => {
+    expectValid((c) => (c.linux.seccomp.syscalls[3] = { names: ['chmod'], action: 'SCMP_ACT_TRACE', errnoRet: 5 }));
+    expectValid((c) => (c.linux.seccomp.defaultAction = 'SCMP_ACT_TRACE'));
+  });
+
+  it('accepts listenerPath without a NOTIFY rule, as runc and crun do', () => {
+    expectValid((c) => c.linux.seccomp.syscalls.splice(2, 1));
+  });
+
+  it('accepts a syscall name no table knows (libseccomp skips those per arch)', () => {
+    expectValid((c) => (c.linux.seccomp.syscalls[0].names = ['no_such_syscall']));
+  });
 });
 
 describe('linux.resources', () => {
