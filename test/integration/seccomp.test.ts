@@ -1,6 +1,8 @@
 // linux.seccomp end to end: hostile profiles, the Seccomp mode the process sees, and containers-common's
 // default profile under both runtimes (the same probes denied with the same errno).
-import { existsSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { expectRan, runBoth, runOne } from './helpers/differential';
 import { uniqueId } from './helpers/env';
@@ -98,6 +100,62 @@ describe('seccomp', () => {
       // With CAP_SYS_ADMIN only the profile itself denies swapon (it is in its ERRNO list).
       expectRan(p, ['unshare rc=', 'hostname rc=', 'swapon: /dev/null: Operation not permitted']);
       expect(p.ocirun.stdout).toBe(p.runc.stdout);
+    }
+  });
+
+  test('SCMP_ACT_NOTIFY: an agent on listenerPath gets the fd and the state, and answers mkdir with EACCES', async () => {
+    const dir = sb.dir('agent');
+    const sock = path.join(dir, 'agent.sock');
+    const log = path.join(dir, 'agent.json');
+    const agent = path.join(dir, 'agent.py');
+    // One connection: the fd and state JSON (SCM_RIGHTS), then NOTIF_RECV/NOTIF_SEND until the fd closes.
+    writeFileSync(agent, `
+import array, fcntl, json, os, socket, struct, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.bind(sys.argv[1]); s.listen(1)
+c, _ = s.accept()
+msg, anc, _, _ = c.recvmsg(65536, socket.CMSG_SPACE(4 * 4))
+fds = array.array('i')
+for level, typ, data in anc:
+    if level == socket.SOL_SOCKET and typ == socket.SCM_RIGHTS:
+        fds.frombytes(data[: len(data) - len(data) % 4])
+state = json.loads(msg)
+seen = []
+fd = fds[0]
+while True:
+    buf = bytearray(80)
+    try:
+        fcntl.ioctl(fd, 0xc0502100, buf)
+    except OSError:
+        break
+    nid, pid, flags, nr = struct.unpack_from('=QIIi', buf)
+    seen.append(nr)
+    fcntl.ioctl(fd, 0xc0182101, bytearray(struct.pack('=QqiI', nid, 0, -13, 0)))
+json.dump({'state': state, 'nfds': len(fds), 'seen': seen}, open(sys.argv[2], 'w'))
+`);
+    const child = spawn('python3', [agent, sock, log], { stdio: 'ignore' });
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    try {
+      for (let i = 0; i < 200 && !existsSync(sock); i++) await new Promise((r) => setTimeout(r, 25));
+      const r = runOne(sb, 'ocirun', uniqueId('sc-notify'), {
+        args: sh('mkdir /tmp/x 2>&1; echo rc=$?'),
+        edit: withSeccomp({
+          ...allowBut([{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_NOTIFY' }]),
+          listenerPath: sock,
+          listenerMetadata: 'meta-42',
+        }),
+      });
+      expect(r.code, explain(r)).toBe(0);
+      expect(r.stdout).toMatch(/Permission denied/);
+      expect(r.stdout).toContain('rc=1');
+      expect(await exited).toBe(0);
+      const got = JSON.parse(readFileSync(log, 'utf8'));
+      expect(got.nfds).toBe(1);
+      expect(got.seen.length).toBeGreaterThan(0);
+      expect(got.state).toMatchObject({ fds: ['seccompFd'], metadata: 'meta-42', state: { status: 'creating' } });
+      expect(got.state.pid).toBeGreaterThan(1);
+    } finally {
+      child.kill('SIGKILL');
     }
   });
 });
