@@ -10,6 +10,7 @@ import * as C from '../linux/constants';
 import { debug } from '../log';
 import { u64 } from './attributes';
 import { errnoText } from '../linux/errors';
+import { loadSeccomp, type PreparedSeccomp } from './seccomp';
 
 // Without CAP_SYS_RESOURCE a hard limit can only be lowered; runc fails the same way then.
 export function applyRlimits(p: Process): void {
@@ -98,20 +99,26 @@ export function applyCapabilities(p: Process, last = lastCap()): void {
 // The identity both inits (create's and exec's) end with, in runc's order: rlimits, environment, cwd (entered
 // as root first when it can be), bounding set, user and groups, the other capability sets, no_new_privs;
 // then the program looked up as that user from its cwd (PATH may hold relative entries), umask and fds.
-export function becomeProcess(cfg: InitConfig, proc: Process): { file: string; args: string[]; env: string[] } {
+// seccomp, as runc orders it: without no_new_privs loading a filter needs CAP_SYS_ADMIN, so it is loaded
+// before anything is dropped; with it, it is returned for the caller to load right before execve, so that
+// as few of the init's own syscalls as possible have to pass the container's filter.
+export function becomeProcess(
+  cfg: InitConfig,
+  proc: Process,
+  seccomp?: PreparedSeccomp,
+): { file: string; args: string[]; env: string[]; seccomp?: PreparedSeccomp } {
   applyRlimits(proc);
   const env = prepareEnv(proc.env ?? [], proc.user?.uid ?? 0);
   const cwdDone = enterCwdAsRoot(proc.cwd || '/');
+  if (seccomp && !proc.noNewPrivileges) loadSeccomp(seccomp);
   dropBoundingSet(proc, cfg.lastCap);
   setUser(proc);
   enterCwd(proc.cwd || '/', !cwdDone);
   applyCapabilities(proc, cfg.lastCap);
   if (proc.noNewPrivileges) libc().prctl(C.PR_SET_NO_NEW_PRIVS, 1);
-  // SECCOMP SEAM: linux.seccomp (or an exec's override) is installed here, as late as possible; before
-  // applyCapabilities instead when noNewPrivileges is off (it then needs CAP_SYS_ADMIN).
   const file = lookPath(proc.args?.[0] ?? '', env);
   checkExecutable(file);
   process.umask(proc.user?.umask ?? 0o022);
   closeExtraFds(cfg.preserveFds);
-  return { file, args: proc.args ?? [], env };
+  return { file, args: proc.args ?? [], env, seccomp: seccomp && proc.noNewPrivileges ? seccomp : undefined };
 }

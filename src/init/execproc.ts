@@ -8,8 +8,9 @@ import { applyExecLabels, setKeyLabel } from './lsm';
 import { procfsHandle } from '../linux/procfs';
 import { joinMountNamespace } from './mntns';
 import { setupConsole } from './console';
+import { prepareSeccomp, type PreparedSeccomp } from './seccomp';
 
-export function setupExec(cfg: InitConfig): { file: string; args: string[]; env: string[] } {
+export function setupExec(cfg: InitConfig): { file: string; args: string[]; env: string[]; seccomp?: PreparedSeccomp } {
   const l = libc();
   const spec = cfg.config;
   const proc = spec.process;
@@ -27,6 +28,8 @@ export function setupExec(cfg: InitConfig): { file: string; args: string[]; env:
   }
   // In the host's mount namespace still: the verified procfs handle cannot come from the container's /proc.
   procfsHandle();
+  // As runc, exec uses the container's linux.seccomp; compiled while the host's paths are visible.
+  const seccomp = prepareSeccomp(cfg);
   if (cfg.mntFd !== undefined) joinMountNamespace(cfg.mntFd);
   // The pty comes from the container's devpts, so only now; before setUser, as runc's setns init.
   if (cfg.consoleFd !== undefined) setupConsole(cfg.consoleFd, proc, { mountConsole: false, clearOnlcr: cfg.consoleProxied });
@@ -34,5 +37,5 @@ export function setupExec(cfg: InitConfig): { file: string; args: string[]; env:
   applyScheduler(spec);
   applyIOPriority(proc.ioPriority);
   applyExecLabels(proc);
-  return becomeProcess(cfg, proc);
+  return becomeProcess(cfg, proc, seccomp);
 }

@@ -17,8 +17,9 @@ import { setupConsole } from './console';
 import { procfsClose, procfsHandle, procfsReopen, procfsWrite } from '../linux/procfs';
 import { joinMountNamespace } from './mntns';
 import { setupExec } from './execproc';
+import { loadSeccomp, prepareSeccomp, type PreparedSeccomp } from './seccomp';
 
-function setup(cfg: InitConfig, sock: number): { file: string; args: string[]; env: string[] } {
+function setup(cfg: InitConfig, sock: number): { file: string; args: string[]; env: string[]; seccomp?: PreparedSeccomp } {
   const l = libc();
   const spec = cfg.config;
   const proc = spec.process;
@@ -39,6 +40,8 @@ function setup(cfg: InitConfig, sock: number): { file: string; args: string[]; e
   if (!ns.has('mount')) throw new Error('linux.namespaces: a mount namespace is required');
   // Before the pivot: afterwards /proc is the container's, which its config or image may have faked.
   procfsHandle();
+  // Compiled (and its listener connected) while the host's paths and /proc are still visible.
+  const seccomp = prepareSeccomp(cfg);
   // linux.namespaces joins a mount namespace by path: entered here, not by the stub (see ./mntns).
   if (cfg.mntFd !== undefined) joinMountNamespace(cfg.mntFd);
   prepareRootfs(cfg, () => {
@@ -62,7 +65,7 @@ function setup(cfg: InitConfig, sock: number): { file: string; args: string[]; e
   applyProcessAttributes(spec);
   applyExecLabels(proc);
 
-  const exec = becomeProcess(cfg, proc);
+  const exec = becomeProcess(cfg, proc, seccomp);
   applyPersonality(linux.personality);
   return exec;
 }
@@ -82,9 +85,10 @@ export function initMain(): void {
       const x = setupExec(cfg);
       procfsClose();
       resetSignals();
+      if (x.seccomp) loadSeccomp(x.seccomp);
       libc().execve(x.file, x.args, x.env);
     }
-    const { file, args, env } = setup(cfg, sock);
+    const { file, args, env, seccomp } = setup(cfg, sock);
     writeMessage(sock, MSG.READY);
     fs.closeSync(sock);
     // Blocks until `start` opens the other end; the fifo fd is an O_PATH handle from the parent.
@@ -95,6 +99,7 @@ export function initMain(): void {
     runContainerHooks(cfg, 'startContainer', 'created', undefined, env);
     procfsClose();
     resetSignals();
+    if (seccomp) loadSeccomp(seccomp);
     libc().execve(file, args, env);
   } catch (e) {
     const msg = (e as Error).message;

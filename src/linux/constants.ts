@@ -58,6 +58,7 @@ export const SYS = {
   ioprio_set: 251,
   sched_setattr: 314,
   setresuid: 117,
+  seccomp: 317,
 } as const;
 
 export const AT_FDCWD = -100;

@@ -106,6 +106,9 @@ export interface Libc {
   unixConnect(fd: number, path: string): void;
   // recv(MSG_DONTWAIT): -1 when nothing is queued.
   recvDontWait(fd: number, into: Uint8Array): number;
+  // seccomp(SECCOMP_SET_MODE_FILTER, flags, &(struct sock_fprog){ len, filter }) on the calling thread:
+  // the listener fd with SECCOMP_FILTER_FLAG_NEW_LISTENER, else 0.
+  seccompSetFilter(flags: number, filter: Buffer): number;
 }
 
 let current: Libc | undefined;
@@ -123,6 +126,13 @@ function msghdrTypes(k: ReturnType<typeof koffi>): void {
     control: 'uint8_t *', controllen: 'size_t', flags: 'int',
   });
   msgTypes = true;
+}
+// struct sock_fprog; registered once per process, as above.
+let fprogType: boolean | undefined;
+function sockFprogType(k: ReturnType<typeof koffi>): void {
+  if (fprogType) return;
+  k.struct('ocirun_sock_fprog', { len: 'uint16', filter: 'const uint8_t *' });
+  fprogType = true;
 }
 function bpfAttrTypes(k: ReturnType<typeof koffi>): { load: unknown; query: unknown } {
   bpfTypes ??= {
@@ -200,6 +210,7 @@ function bind(): Libc {
   const inotifyInit1 = f('int inotify_init1(int flags)');
   const inotifyAddWatch = f('int inotify_add_watch(int fd, const char *path, uint32_t mask)');
   msghdrTypes(k);
+  sockFprogType(k);
   const ioctlBuf = f('int ioctl(int fd, unsigned long req, _Inout_ uint8_t *arg)');
   const dup3 = f('int dup3(int oldfd, int newfd, int flags)');
   const sendmsg = f('long sendmsg(int fd, const ocirun_msghdr *msg, int flags)');
@@ -459,6 +470,8 @@ function bind(): Libc {
       const a = sockaddrUn(p);
       check('connect', connectFn(fd, a, a.length), p);
     },
+    seccompSetFilter: (flags, filter) =>
+      check('seccomp(SECCOMP_SET_MODE_FILTER)', syscall(SYS.seccomp, 'uint', 1, 'uint', flags, 'ocirun_sock_fprog *', { len: filter.length / 8, filter })),
     recvDontWait: (fd, into) => {
       const r = Number(recv(fd, into, into.byteLength, 0x40 /* MSG_DONTWAIT */));
       if (r === -1) {

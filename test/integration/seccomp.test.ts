@@ -1,0 +1,161 @@
+// linux.seccomp end to end: hostile profiles, the Seccomp mode the process sees, and containers-common's
+// default profile under both runtimes (the same probes denied with the same errno).
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { beforeAll, describe, expect, test } from 'vitest';
+import { expectRan, runBoth, runOne } from './helpers/differential';
+import { uniqueId } from './helpers/env';
+import { OCIRUN_BIN, RUNC_BIN, requireBinaries, sh } from './helpers/env';
+import { explain } from './helpers/runtime';
+import { useSandbox } from './helpers/sandbox';
+import type { OciSpec } from './helpers/bundle';
+import type { LinuxSeccomp } from '../../src/oci/spec';
+import { CONTAINERS_SECCOMP, ociProfile } from './helpers/containers-seccomp';
+
+const sb = useSandbox();
+
+beforeAll(() => requireBinaries(RUNC_BIN, OCIRUN_BIN));
+
+const withSeccomp = (s: LinuxSeccomp) => (spec: OciSpec) => {
+  (spec.linux as Record<string, unknown>).seccomp = s;
+};
+const allowBut = (syscalls: LinuxSeccomp['syscalls']): LinuxSeccomp => ({
+  defaultAction: 'SCMP_ACT_ALLOW',
+  architectures: ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86', 'SCMP_ARCH_X32'],
+  syscalls,
+});
+
+// runc 1.1.5 cannot run the first two itself: its Go init still writes to its sync pipe (and its runtime
+// calls getpid) after loading the filter, so `run` fails or hangs. ocirun loads the filter right before
+// execve (no_new_privs is on in these bundles), so only the container's process meets it.
+describe('seccomp', () => {
+  test('denying write with EPERM: the echo fails', () => {
+    const r = runOne(sb, 'ocirun', uniqueId('sc-write'), {
+      args: sh('echo hello || exit 7'),
+      edit: withSeccomp(allowBut([{ names: ['write', 'writev'], action: 'SCMP_ACT_ERRNO' }])),
+    });
+    expect(r.code, explain(r)).toBe(7);
+    expect(r.stdout).toBe('');
+  });
+
+  test('killing on getpid: the process dies of SIGSYS', () => {
+    const r = runOne(sb, 'ocirun', uniqueId('sc-getpid'), {
+      args: sh('echo $$; echo not reached'),
+      edit: withSeccomp(allowBut([{ names: ['getpid'], action: 'SCMP_ACT_KILL' }])),
+    });
+    expect(r.code, explain(r)).toBe(128 + 31);
+    expect(r.stdout).toBe('');
+  });
+
+  test('MASKED_EQ on an argument: personality(PER_LINUX32) denied, personality(PER_LINUX) allowed', () => {
+    const p = runBoth(sb, 'sc-masked', {
+      args: sh('linux64 echo linux64 ok; linux32 echo linux32 ok 2>&1; echo rc=$?'),
+      edit: withSeccomp(
+        allowBut([{ names: ['personality'], action: 'SCMP_ACT_ERRNO', errnoRet: 13, args: [{ index: 0, op: 'SCMP_CMP_MASKED_EQ', value: 0xff, valueTwo: 8 }] }]),
+      ),
+    });
+    expectRan(p, ['linux64 ok', /Permission denied/, 'rc=1']);
+    expect(p.ocirun.stdout).not.toContain('linux32 ok');
+    expect(p.ocirun.stdout).toBe(p.runc.stdout);
+  });
+
+  test('the process runs in seccomp mode 2, with and without no_new_privs', () => {
+    for (const nnp of [true, false]) {
+      const p = runBoth(sb, `sc-mode-${nnp}`, {
+        args: sh('grep -E "^(Seccomp|NoNewPrivs):" /proc/self/status'),
+        edit: (spec) => {
+          withSeccomp(allowBut([{ names: ['kexec_load'], action: 'SCMP_ACT_ERRNO' }]))(spec);
+          spec.process.noNewPrivileges = nnp;
+        },
+      });
+      expectRan(p, [/^Seccomp:\t2$/m, `NoNewPrivs:\t${nnp ? 1 : 0}`]);
+      expect(p.ocirun.stdout).toBe(p.runc.stdout);
+    }
+  });
+
+  test.skipIf(!existsSync(CONTAINERS_SECCOMP))("containers-common's default profile: the same probes fail with the same errno", () => {
+    const probes = [
+      'unshare -n true',
+      'unshare -m true',
+      'unshare -U true',
+      'mount -t tmpfs none /mnt',
+      'linux32 true',
+      'swapon /dev/null',
+      'chroot / true',
+      'nsenter -t 1 -n true',
+      'ionice -c 1 -p $$',
+      'hostname foo',
+    ];
+    const script = probes.map((c) => `${c} 2>&1; echo "${c.split(' ')[0]} rc=$?"`).join('; ');
+    for (const caps of [undefined, ['CAP_SYS_ADMIN', 'CAP_SYS_CHROOT', 'CAP_SYS_NICE']]) {
+      const p = runBoth(sb, `sc-podman-${caps ? 'caps' : 'default'}`, {
+        args: sh(script),
+        edit: (spec) => {
+          const c = spec.process.capabilities as Record<string, string[]>;
+          if (caps) for (const set of ['bounding', 'effective', 'permitted']) c[set] = [...new Set([...c[set], ...caps])];
+          withSeccomp(ociProfile(c.bounding))(spec);
+        },
+      });
+      // With CAP_SYS_ADMIN only the profile itself denies swapon (it is in its ERRNO list).
+      expectRan(p, ['unshare rc=', 'hostname rc=', 'swapon: /dev/null: Operation not permitted']);
+      expect(p.ocirun.stdout).toBe(p.runc.stdout);
+    }
+  });
+
+  test('SCMP_ACT_NOTIFY: an agent on listenerPath gets the fd and the state, and answers mkdir with EACCES', async () => {
+    const dir = sb.dir('agent');
+    const sock = path.join(dir, 'agent.sock');
+    const log = path.join(dir, 'agent.json');
+    const agent = path.join(dir, 'agent.py');
+    // One connection: the fd and state JSON (SCM_RIGHTS), then NOTIF_RECV/NOTIF_SEND until the fd closes.
+    writeFileSync(agent, `
+import array, fcntl, json, os, socket, struct, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.bind(sys.argv[1]); s.listen(1)
+c, _ = s.accept()
+msg, anc, _, _ = c.recvmsg(65536, socket.CMSG_SPACE(4 * 4))
+fds = array.array('i')
+for level, typ, data in anc:
+    if level == socket.SOL_SOCKET and typ == socket.SCM_RIGHTS:
+        fds.frombytes(data[: len(data) - len(data) % 4])
+state = json.loads(msg)
+seen = []
+fd = fds[0]
+while True:
+    buf = bytearray(80)
+    try:
+        fcntl.ioctl(fd, 0xc0502100, buf)
+    except OSError:
+        break
+    nid, pid, flags, nr = struct.unpack_from('=QIIi', buf)
+    seen.append(nr)
+    fcntl.ioctl(fd, 0xc0182101, bytearray(struct.pack('=QqiI', nid, 0, -13, 0)))
+json.dump({'state': state, 'nfds': len(fds), 'seen': seen}, open(sys.argv[2], 'w'))
+`);
+    const child = spawn('python3', [agent, sock, log], { stdio: 'ignore' });
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    try {
+      for (let i = 0; i < 200 && !existsSync(sock); i++) await new Promise((r) => setTimeout(r, 25));
+      const r = runOne(sb, 'ocirun', uniqueId('sc-notify'), {
+        args: sh('mkdir /tmp/x 2>&1; echo rc=$?'),
+        edit: withSeccomp({
+          ...allowBut([{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_NOTIFY' }]),
+          listenerPath: sock,
+          listenerMetadata: 'meta-42',
+        }),
+      });
+      expect(r.code, explain(r)).toBe(0);
+      expect(r.stdout).toMatch(/Permission denied/);
+      expect(r.stdout).toContain('rc=1');
+      expect(await exited).toBe(0);
+      const got = JSON.parse(readFileSync(log, 'utf8'));
+      expect(got.nfds).toBe(1);
+      expect(got.seen.length).toBeGreaterThan(0);
+      expect(got.state).toMatchObject({ fds: ['seccompFd'], metadata: 'meta-42', state: { status: 'creating' } });
+      expect(got.state.pid).toBeGreaterThan(1);
+    } finally {
+      child.kill('SIGKILL');
+    }
+  });
+});
