@@ -7,11 +7,11 @@ import { beforeAll, describe, expect, test } from 'vitest';
 import { expectRan, runBoth, runOne } from './helpers/differential';
 import { uniqueId } from './helpers/env';
 import { OCIRUN_BIN, RUNC_BIN, requireBinaries, sh } from './helpers/env';
-import { explain } from './helpers/runtime';
+import { explain, ok, run } from './helpers/runtime';
 import { useSandbox } from './helpers/sandbox';
 import type { OciSpec } from './helpers/bundle';
 import type { LinuxSeccomp } from '../../src/oci/spec';
-import { CONTAINERS_SECCOMP, ociProfile } from './helpers/containers-seccomp';
+import { PODMAN_PROFILE as CONTAINERS_SECCOMP, podmanSeccomp } from './helpers/podman-seccomp';
 
 const sb = useSandbox();
 
@@ -60,6 +60,21 @@ describe('seccomp', () => {
     expect(p.ocirun.stdout).toBe(p.runc.stdout);
   });
 
+  test('exec runs under the container\'s profile, as runc does', () => {
+    const seen: Record<string, string> = {};
+    for (const name of ['runc', 'ocirun'] as const) {
+      const rt = sb.runtime(name);
+      const id = sb.track(rt, uniqueId(`sc-exec-${name}`));
+      const b = sb.bundle({ args: ['sleep', '60'], edit: withSeccomp(allowBut([{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_ERRNO', errnoRet: 13 }])) }, `bundle-${name}`);
+      ok(run(rt, ['run', '-d', '--bundle', b.dir, id]));
+      const r = run(rt, ['exec', id, 'sh', '-c', 'mkdir /tmp/x 2>&1; echo rc=$?; grep ^Seccomp: /proc/self/status']);
+      seen[name] = r.stdout;
+      ok(run(rt, ['delete', '-f', id]));
+    }
+    expect(seen.ocirun).toMatch(/Permission denied[\s\S]*rc=1[\s\S]*Seccomp:\t2/);
+    expect(seen.ocirun).toBe(seen.runc);
+  });
+
   test('the process runs in seccomp mode 2, with and without no_new_privs', () => {
     for (const nnp of [true, false]) {
       const p = runBoth(sb, `sc-mode-${nnp}`, {
@@ -94,7 +109,7 @@ describe('seccomp', () => {
         edit: (spec) => {
           const c = spec.process.capabilities as Record<string, string[]>;
           if (caps) for (const set of ['bounding', 'effective', 'permitted']) c[set] = [...new Set([...c[set], ...caps])];
-          withSeccomp(ociProfile(c.bounding))(spec);
+          withSeccomp(podmanSeccomp(CONTAINERS_SECCOMP, { caps: c.bounding }))(spec);
         },
       });
       // With CAP_SYS_ADMIN only the profile itself denies swapon (it is in its ERRNO list).

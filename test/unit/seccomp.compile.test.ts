@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { compileSeccomp, SECCOMP_FILTER_FLAG, SECCOMP_RET } from '../../src/seccomp/compile';
 import { AUDIT_ARCH, SYSCALLS, type SeccompArch } from '../../src/seccomp/syscalls.generated';
 import type { LinuxSeccomp, LinuxSeccompAction, LinuxSeccompArg, LinuxSyscall } from '../../src/oci/spec';
-import { CONTAINERS_SECCOMP, ociProfile } from '../integration/helpers/containers-seccomp';
+import { PODMAN_PROFILE as CONTAINERS_SECCOMP, podmanSeccomp } from '../integration/helpers/podman-seccomp';
 
 interface Data {
   nr: number;
@@ -358,7 +358,7 @@ describe('seccomp compiler', () => {
   });
 
   it.skipIf(!existsSync(CONTAINERS_SECCOMP))("compiles containers-common's default profile", () => {
-    const p = ociProfile(['CAP_CHOWN', 'CAP_SETUID', 'CAP_SETGID', 'CAP_NET_BIND_SERVICE', 'CAP_KILL']);
+    const p = podmanSeccomp(CONTAINERS_SECCOMP, { caps: ['CAP_CHOWN', 'CAP_SETUID', 'CAP_SETGID', 'CAP_NET_BIND_SERVICE', 'CAP_KILL'] });
     const { filter } = compileSeccomp(p);
     expect(filter.length / 8).toBeLessThan(4096);
     for (const a of ['x86_64', 'x86', 'x32'] as SeccompArch[]) {
