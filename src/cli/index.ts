@@ -13,7 +13,7 @@ const COMMANDS: Record<string, [string, () => Command]> = {
   delete: ['delete any resources held by the container often used with detached container', () => require('./delete').default],
   events: ['display container events such as OOM notifications, cpu, memory, and IO usage statistics', () => require('./events').default],
   exec: ['execute new process inside the container', () => require('./exec').default],
-  features: ['show the enabled features', () => unsupported('features')],
+  features: ['show the enabled features', () => require('./features').default],
   kill: ['kill sends the specified signal (default: SIGTERM) to the container\'s init process', () => require('./kill').default],
   list: ['lists containers started by ocirun with the given root', () => require('./list').default],
   pause: ['pause suspends all processes inside the container', () => require('./pause').default],

@@ -51,6 +51,13 @@ const REC: Record<string, [number, number]> = {
   rnostrictatime: [A.RELATIME, A.ATIME], rnosymfollow: [A.NOSYMFOLLOW, 0], rsymfollow: [0, A.NOSYMFOLLOW],
 };
 
+// Every option parseMountOptions gives a meaning to (none of them is passed on as filesystem data):
+// what `ocirun features` lists as mountOptions, sorted as runc does.
+export function knownMountOptions(): string[] {
+  const names = [...Object.keys(SET), ...Object.keys(CLEAR), ...NOOP, ...Object.keys(PROPAGATION), ...Object.keys(REC)];
+  return [...names, 'tmpcopyup', 'idmap', 'ridmap'].sort();
+}
+
 export function parseMountOptions(options: string[] = []): MountOptions {
   const o: MountOptions = { flags: 0, cleared: 0, propagation: [], recAttrSet: 0, recAttrClr: 0, data: [], tmpcopyup: false };
   for (const opt of options) {

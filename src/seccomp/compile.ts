@@ -94,6 +94,9 @@ const FLAG_BITS: Record<LinuxSeccompFlag, number> = {
   SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV: SECCOMP_FILTER_FLAG.WAIT_KILLABLE_RECV,
 };
 
+/** The filter flags the compiler turns into seccomp(2) flags: `ocirun features`' supportedFlags. */
+export const COMPILED_SECCOMP_FLAGS = Object.keys(FLAG_BITS) as LinuxSeccompFlag[];
+
 const U64_MAX = (1n << 64n) - 1n;
 
 // JSON numbers above 2^53 are inexact; the parser turns uint64's maximum into 2^64, read back as the maximum.
