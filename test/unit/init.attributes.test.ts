@@ -19,7 +19,8 @@ import { applyAppArmorProfile, labelMountData, setExecLabel } from '../../src/in
 import { prepareEnv } from '../../src/init/exec';
 import { preflight, type HostLsm } from '../../src/container/preflight';
 import { execCPUAffinity } from '../../src/container/affinity';
-import { setLibc, type Libc } from '../../src/linux/libc';
+import { setLibc } from '../../src/linux/libc';
+import { fakeLibc } from './helpers/fakelibc';
 import { SysError } from '../../src/linux/errors';
 import type { Spec } from '../../src/oci';
 
@@ -34,20 +35,6 @@ vi.mock('../../src/linux/procfs', () => ({
 const log = vi.hoisted(() => ({ warn: vi.fn(), debug: vi.fn(), error: vi.fn(), log: vi.fn() }));
 vi.mock('../../src/log', () => log);
 
-type Call = [string, ...unknown[]];
-function fakeLibc(impl: Partial<Record<keyof Libc, (...a: never[]) => unknown>> = {}): { libc: Libc; calls: Call[] } {
-  const calls: Call[] = [];
-  const libc = new Proxy({} as Libc, {
-    get(_, name: string) {
-      return (...args: unknown[]) => {
-        calls.push([name, ...args]);
-        const f = (impl as Record<string, ((...a: unknown[]) => unknown) | undefined>)[name];
-        return f ? f(...args) : 0;
-      };
-    },
-  });
-  return { libc, calls };
-}
 const failWith = (call: string, errno: number) => () => {
   throw new SysError(call, errno);
 };

@@ -5,7 +5,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { applyCapabilities, applyRlimits, dropBoundingSet, setUser } from '../../src/init/credentials';
-import { setLibc, type Libc } from '../../src/linux/libc';
+import { setLibc } from '../../src/linux/libc';
+import { fakeLibc, type Call } from './helpers/fakelibc';
 import { SysError } from '../../src/linux/errors';
 import type { Process } from '../../src/oci';
 import { sealedSelf } from '../../src/process/seal';
@@ -42,22 +43,6 @@ const AT_EMPTY_PATH = 0x1000;
 const MOUNT_ATTR_RDONLY = 1n;
 const CAP = { CHOWN: 0, DAC_OVERRIDE: 1, KILL: 5, NET_BIND_SERVICE: 10, SYS_ADMIN: 21, AUDIT_WRITE: 29, SYSLOG: 34, PERFMON: 38, BPF: 39, CHECKPOINT_RESTORE: 40 };
 
-type Call = [string, ...unknown[]];
-
-// A Libc whose every method records its call; `impl` overrides the behaviour of some of them.
-function fakeLibc(impl: Partial<Record<keyof Libc, (...a: never[]) => unknown>> = {}): { libc: Libc; calls: Call[] } {
-  const calls: Call[] = [];
-  const libc = new Proxy({} as Libc, {
-    get(_, name: string) {
-      return (...args: unknown[]) => {
-        calls.push([name, ...args]);
-        const f = (impl as Record<string, ((...a: unknown[]) => unknown) | undefined>)[name];
-        return f ? f(...args) : 0;
-      };
-    },
-  });
-  return { libc, calls };
-}
 
 const proc = (over: Partial<Process>): Process => ({ cwd: '/', user: { uid: 0, gid: 0 }, ...over });
 const bits = (...caps: number[]) => caps.reduce((m, c) => m | (1n << BigInt(c)), 0n);
