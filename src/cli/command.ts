@@ -17,6 +17,8 @@ export interface Command {
   usage: string;
   args: string;
   flags: FlagDef[];
+  /** Replaces the generated help; may throw to make `<cmd> --help` fail. */
+  help?: () => void;
   run(g: GlobalOptions, flags: FlagValues, args: string[]): number | void | Promise<number | void>;
 }
 

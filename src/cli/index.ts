@@ -8,7 +8,7 @@ declare const OCIRUN_VERSION: string;
 declare const OCIRUN_COMMIT: string;
 
 const COMMANDS: Record<string, [string, () => Command]> = {
-  checkpoint: ['checkpoint a running container', () => unsupported('checkpoint')],
+  checkpoint: ['checkpoint a running container', () => require('./checkpoint').checkpoint],
   create: ['create a container', () => require('./create').default],
   delete: ['delete any resources held by the container often used with detached container', () => require('./delete').default],
   events: ['display container events such as OOM notifications, cpu, memory, and IO usage statistics', () => require('./events').default],
@@ -18,7 +18,7 @@ const COMMANDS: Record<string, [string, () => Command]> = {
   list: ['lists containers started by ocirun with the given root', () => require('./list').default],
   pause: ['pause suspends all processes inside the container', () => require('./pause').default],
   ps: ['ps displays the processes running inside a container', () => require('./ps').default],
-  restore: ['restore a container from a previous checkpoint', () => unsupported('restore')],
+  restore: ['restore a container from a previous checkpoint', () => require('./checkpoint').restore],
   resume: ['resumes all processes that have been previously paused', () => require('./resume').default],
   run: ['create and run a container', () => require('./run').default],
   spec: ['create a new specification file', () => require('./spec').default],
@@ -27,17 +27,6 @@ const COMMANDS: Record<string, [string, () => Command]> = {
   update: ['update container resource constraints', () => require('./update').default],
 };
 const ALIASES: Record<string, string> = { ls: 'list' };
-
-function unsupported(name: string): Command {
-  return {
-    usage: name,
-    args: '',
-    flags: [],
-    run: () => {
-      throw new Error(`${name}: not implemented yet`);
-    },
-  };
-}
 
 const GLOBAL_FLAGS: FlagDef[] = [
   { name: 'debug', type: 'bool', usage: 'enable debug logging' },
@@ -98,7 +87,7 @@ export async function main(argv: string[]): Promise<void> {
   const cmd = entry[1]();
   try {
     const { values, rest: args } = parseFlags([...cmd.flags, { name: 'help', type: 'bool', usage: 'show help', aliases: ['h'] }], rest.slice(1));
-    if (values.help) return void process.stdout.write(commandHelp(name, cmd));
+    if (values.help) return void (cmd.help ? cmd.help() : process.stdout.write(commandHelp(name, cmd)));
     const code = await cmd.run(g, values, args);
     if (typeof code === 'number' && code !== 0) process.exit(code);
   } catch (e) {

@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { cgroupsOf, Containerd, mountsUnder, type CtrResult } from './containerd';
 import { buildBusyboxImage, IMAGE_NAME } from './image';
+import { recordCalls, type RuntimeCalls } from './calls';
 
 const REPO = path.resolve(__dirname, '..', '..');
 const OCIRUN = path.resolve(process.env.OCIRUN_BIN ?? path.join(REPO, 'dist', 'ocirun'));
@@ -27,6 +28,8 @@ const consoleImplemented = !!ORACLE || (() => {
 })();
 
 let cd: Containerd;
+// Every call the shim makes goes through a logging wrapper (test/e2e/calls.ts).
+let calls: RuntimeCalls;
 let n = 0;
 const newId = () => `c${++n}`;
 
@@ -54,13 +57,14 @@ async function waitStatus(id: string, want: string): Promise<void> {
   }
 }
 
-const runArgs = (id: string, ...rest: string[]) => ['run', '--runc-binary', RUNTIME, ...rest, IMAGE_NAME, id];
+const runArgs = (id: string, ...rest: string[]) => ['run', '--runc-binary', calls.bin, ...rest, IMAGE_NAME, id];
 
 describe.skipIf(!HAVE)('containerd with --runc-binary ocirun', () => {
   beforeAll(async () => {
     if (!fs.existsSync(OCIRUN)) throw new Error(`${OCIRUN} does not exist: build it first`);
     cd = new Containerd();
     await cd.start();
+    calls = recordCalls(path.join(cd.dir, 'calls'), RUNTIME);
     const image = buildBusyboxImage(path.join(cd.dir, 'image'));
     ok(cd.ctr(['images', 'import', '--all-platforms', image], { timeoutMs: 60_000 }));
   }, 120_000);
@@ -69,6 +73,7 @@ describe.skipIf(!HAVE)('containerd with --runc-binary ocirun', () => {
     if (!cd) return;
     const dir = cd.dir;
     const ns = cd.namespace;
+    calls?.save('containerd-ctr');
     await cd.stop();
     // Nothing may outlive the suite: no mounts under our dir, no cgroups of our namespace, no process of ours.
     expect(mountsUnder(dir)).toEqual([]);
@@ -151,7 +156,7 @@ describe.skipIf(!HAVE)('containerd with --runc-binary ocirun', () => {
   test.skipIf(!consoleImplemented)('ctr run --tty through a real pty', () => {
     const id = newId();
     // ctr wants its stdin to be a terminal: script(1) gives it one.
-    const cmd = `ctr -a ${cd.sock} -n ${cd.namespace} run --rm -t --runc-binary ${RUNTIME} ${IMAGE_NAME} ${id} sh -c 'tty; exit 4'`;
+    const cmd = `ctr -a ${cd.sock} -n ${cd.namespace} run --rm -t --runc-binary ${calls.bin} ${IMAGE_NAME} ${id} sh -c 'tty; exit 4'`;
     const r = spawnSync('script', ['-qec', cmd, '/dev/null'], { encoding: 'utf8', timeout: 30_000, input: '' });
     expect(r.status, `${r.stdout}\n${r.stderr}\n${cd.shimLog(id)}`).toBe(4);
     expect(r.stdout).toMatch(/\/dev\/(pts\/\d+|console)/);
