@@ -31,6 +31,11 @@ export class Containerd {
     return path.join(this.dir, 'state');
   }
 
+  /** The runtime root the runc shim hands the runtime (--root) for our namespace: outside our dir, shim's choice. */
+  get runtimeRoot(): string {
+    return path.join('/run/containerd/runc', this.namespace);
+  }
+
   get logFile(): string {
     return path.join(this.dir, 'containerd.log');
   }
@@ -118,6 +123,12 @@ export class Containerd {
     for (const pid of pidsMentioning(this.dir)) killPid(pid);
     unmountUnder(this.dir);
     removeCgroups(this.namespace);
+    // The shim creates it and nobody removes it; empty once every container is deleted (rmdir fails otherwise).
+    try {
+      fs.rmdirSync(this.runtimeRoot);
+    } catch {
+      /* absent, or holds state: the suite checks it is empty before stop() */
+    }
     fs.rmSync(this.dir, { recursive: true, force: true });
   }
 }
