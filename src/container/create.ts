@@ -115,6 +115,45 @@ export function create(store: Store, o: CreateOptions): StoredState {
     const fifoFd = fs.openSync(fifo, O_PATH | O_CLOEXEC);
     undo.push(() => fs.closeSync(fifoFd));
 
+    if (o.subreaper) l.prctl(C.PR_SET_CHILD_SUBREAPER, 1);
+    const linux = spec.linux ?? {};
+    const userns = (plan.cloneFlags & C.CLONE_NEWUSER) !== 0 || plan.join.some((j) => j.type === C.CLONE_NEWUSER);
+    const timens = Object.entries(linux.timeOffsets ?? {})
+      .map(([clock, off]) => `${clock} ${off.secs ?? 0} ${off.nanosecs ?? 0}\n`)
+      .join('');
+    const idmapped = prepareIdmappedMounts(spec, bundle);
+    undo.push(() => idmapped.close());
+    const mntJoin = plan.join.find((j) => j.type === C.CLONE_NEWNS);
+    // A new cgroup namespace is made by the init once it is in its cgroups (see below); everything else by the stub.
+    const cgroupns = (plan.cloneFlags & C.CLONE_NEWCGROUP) !== 0;
+    const launched = launch({
+      cloneFlags: plan.cloneFlags & ~C.CLONE_NEWCGROUP,
+      join: plan.join.filter((j) => j !== mntJoin),
+      timensOffsets: timens || undefined,
+      uidMappings: linux.uidMappings,
+      gidMappings: linux.gidMappings,
+      stdio: o.stdio?.(spec) ?? [0, 1, 2],
+      preserveFds: passFds,
+      // A joined mount namespace is entered by the init itself, not the stub (src/init/mntns.ts).
+      extraFds: {
+        fifo: fifoFd,
+        ...idmapped.fds,
+        ...(consoleFd !== undefined ? { console: consoleFd } : {}),
+        ...(mntJoin ? { mnt: mntJoin.fd } : {}),
+      },
+    });
+    // The stub exits right after reporting the pid: reap it now. Left to exit with us it would be a zombie
+    // of the host's pid 1, counted in the container's pids.current until that gets round to it. libuv then
+    // never sees it exit, so its handle must not keep the event loop alive (exec awaits its stub instead).
+    launched.stub.unref();
+    ignoring('ECHILD', () => l.waitpid(launched.stub.pid!, 0));
+    pid = launched.pid;
+    undo.push(() => fs.closeSync(launched.sock));
+    closePlan(plan);
+
+    // The init is booting (a whole JS engine) and waits for INIT: the cgroups are made and joined meanwhile,
+    // runc's order too (its init is moved once started). Moving a process is slow on cgroup v1 (the attach
+    // waits for an RCU grace period), so overlapping it with the boot is most of what this order buys.
     const hierarchies = hostHierarchies();
     const cg = driverForContainer(spec, id, { systemdCgroup: o.systemdCgroup, hierarchies });
     const made = cg.create();
@@ -133,45 +172,10 @@ export function create(store: Store, o: CreateOptions): StoredState {
       cg.apply({ ...spec.linux?.resources, devices: deviceRules(spec) });
     };
 
-    if (o.subreaper) l.prctl(C.PR_SET_CHILD_SUBREAPER, 1);
-    const linux = spec.linux ?? {};
-    const userns = (plan.cloneFlags & C.CLONE_NEWUSER) !== 0 || plan.join.some((j) => j.type === C.CLONE_NEWUSER);
-    const timens = Object.entries(linux.timeOffsets ?? {})
-      .map(([clock, off]) => `${clock} ${off.secs ?? 0} ${off.nanosecs ?? 0}\n`)
-      .join('');
-    const idmapped = prepareIdmappedMounts(spec, bundle);
-    undo.push(() => idmapped.close());
-    const mntJoin = plan.join.find((j) => j.type === C.CLONE_NEWNS);
-    const launched = launch({
-      cloneFlags: plan.cloneFlags,
-      join: plan.join.filter((j) => j !== mntJoin),
-      timensOffsets: timens || undefined,
-      uidMappings: linux.uidMappings,
-      gidMappings: linux.gidMappings,
-      stdio: o.stdio?.(spec) ?? [0, 1, 2],
-      preserveFds: passFds,
-      // A joined mount namespace is entered by the init itself, not the stub (src/init/mntns.ts).
-      extraFds: {
-        fifo: fifoFd,
-        ...idmapped.fds,
-        ...(consoleFd !== undefined ? { console: consoleFd } : {}),
-        ...(mntJoin ? { mnt: mntJoin.fd } : {}),
-      },
-      beforeBootstrap: (stubPid) => {
-        cg.join(stubPid);
-        resetCPUAffinity(stubPid);
-        const adj = spec.process?.oomScoreAdj;
-        if (adj !== undefined) procfsWrite(`${stubPid}/oom_score_adj`, String(adj));
-      },
-    });
-    // The stub exits right after reporting the pid: reap it now. Left to exit with us it would be a zombie
-    // of the host's pid 1, counted in the container's pids.current until that gets round to it. libuv then
-    // never sees it exit, so its handle must not keep the event loop alive (exec awaits its stub instead).
-    launched.stub.unref();
-    ignoring('ECHILD', () => l.waitpid(launched.stub.pid!, 0));
-    pid = launched.pid;
-    undo.push(() => fs.closeSync(launched.sock));
-    closePlan(plan);
+    cg.join(pid);
+    resetCPUAffinity(pid);
+    const adj = spec.process?.oomScoreAdj;
+    if (adj !== undefined) procfsWrite(`${pid}/oom_score_adj`, String(adj));
     // The init is waiting for INIT: nothing of the container's own has run yet.
     try {
       checkJoinedUserMappings(spec, pid);
@@ -199,6 +203,7 @@ export function create(store: Store, o: CreateOptions): StoredState {
       mountFds: idmapped.inChild(launched.fds),
       consoleFd: launched.fds.console,
       mntFd: launched.fds.mnt,
+      cgroupns,
     };
     idmapped.close();
     sendJSON(launched.sock, MSG.INIT, init);

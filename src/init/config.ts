@@ -33,6 +33,9 @@ export interface InitConfig {
   lastCap: number;
   // Fds of detached id-mapped trees made by the runtime, by index into config.mounts.
   mountFds?: Record<string, number>;
+  // A new cgroup namespace is the init's to make, once the runtime has moved it into its cgroups (the
+  // namespace's root is the cgroup it is made in).
+  cgroupns?: boolean;
   // process.terminal: the connected console socket that receives the pty master (src/init/console.ts).
   consoleFd?: number;
   // The runtime proxies the pty itself (a foreground exec -t): ONLCR is cleared before the process runs.

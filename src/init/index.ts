@@ -3,8 +3,7 @@
 import * as fs from 'node:fs';
 import { libc } from '../linux/libc';
 import * as C from '../linux/constants';
-import { MSG, readMessage, writeMessage, parseJSON } from '../process/protocol';
-import { SOCK_ENV } from '../process/launch';
+import { MSG, SOCK_ENV, readMessage, writeMessage, parseJSON } from '../process/protocol';
 import type { InitConfig } from './config';
 import { finalizeRootfs, prepareRootfs, protectPaths } from './rootfs';
 import { applyRootPropagation } from './mounts';
@@ -27,6 +26,8 @@ function setup(cfg: InitConfig, sock: number): { file: string; args: string[]; e
   const linux = spec.linux ?? {};
   const ns = new Set((linux.namespaces ?? []).map((n) => n.type));
 
+  // One thread's namespace, as unshare(CLONE_NEWCGROUP) implies nothing else: the thread that execs.
+  if (cfg.cgroupns) l.unshare(C.CLONE_NEWCGROUP);
   l.setsid();
   if (!cfg.noNewKeyring) {
     setKeyLabel(proc.selinuxLabel);

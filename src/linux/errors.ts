@@ -1,13 +1,13 @@
 // Turns a failed system call into an Error that names the call, its argument and errno.
 // Owns SysError, the one error type of the kernel seam.
-import * as util from 'node:util';
+import { getSystemErrorMessage, getSystemErrorName } from 'node:util';
 
 export class SysError extends Error {
   readonly errno: number;
   readonly code: string;
   constructor(call: string, errno: number, what?: string) {
-    const code = errno > 0 ? util.getSystemErrorName(-errno) : 'UNKNOWN';
-    const text = errno > 0 ? util.getSystemErrorMessage(-errno) : 'unknown error';
+    const code = errno > 0 ? getSystemErrorName(-errno) : 'UNKNOWN';
+    const text = errno > 0 ? getSystemErrorMessage(-errno) : 'unknown error';
     super(`${call}${what !== undefined ? ` ${what}` : ''}: ${text}`);
     this.errno = errno;
     this.code = code;
@@ -18,7 +18,7 @@ export class SysError extends Error {
 // "operation not permitted". Errors without an errno keep their message.
 export function errnoText(e: unknown): string {
   const n = (e as { errno?: unknown }).errno;
-  if (typeof n === 'number' && n !== 0) return util.getSystemErrorMessage(-Math.abs(n));
+  if (typeof n === 'number' && n !== 0) return getSystemErrorMessage(-Math.abs(n));
   return (e as Error).message;
 }
 

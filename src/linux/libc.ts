@@ -161,7 +161,15 @@ export function libc(): Libc {
 function bind(): Libc {
   const k = koffi();
   const lib = k.load('libc.so.6');
-  const f = (decl: string): KoffiFn => lib.func(decl);
+  // Declared on first call: a command uses a handful of these, and declaring all of them costs milliseconds
+  // at every start (issue 8). A declaration error still surfaces, at the first call.
+  const f = (decl: string): KoffiFn => {
+    let fn: KoffiFn | undefined;
+    const get = () => (fn ??= lib.func(decl));
+    const lazy = ((...args: unknown[]) => get()(...args)) as KoffiFn;
+    lazy.async = (...args: unknown[]) => get().async(...args);
+    return lazy;
+  };
   const syscall = f('long syscall(long nr, ...)');
   const errno = () => k.errno();
   // Koffi reports errno per call on the calling thread; read it right after the failing call.

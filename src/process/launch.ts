@@ -5,12 +5,11 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { libc } from '../linux/libc';
 import { koffiAddonFd, KOFFI_FD_ENV } from '../linux/native';
 import { CLONE_NEWUSER } from '../linux/constants';
-import { ATTR, AttrWriter, MSG, readMessage, writeMessage } from './protocol';
+import { ATTR, AttrWriter, MSG, SOCK_ENV, readMessage, writeMessage } from './protocol';
 import { sealedSelf, stubMemfd } from './seal';
 import { procfsWrite } from '../linux/procfs';
 import type { LinuxIDMapping } from '../oci';
 
-export const SOCK_ENV = '_OCIRUN_SOCK';
 
 export interface LaunchOptions {
   cloneFlags: number;

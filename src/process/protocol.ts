@@ -2,6 +2,9 @@
 // Owns message framing ({u32 type; u32 len;} + payload) and the stub's bootstrap attributes.
 import * as fs from 'node:fs';
 
+// The environment variable naming the stub's (and the init's) end of the socket.
+export const SOCK_ENV = '_OCIRUN_SOCK';
+
 export const MSG = {
   BOOTSTRAP: 1,
   MAPS_REQUEST: 2,

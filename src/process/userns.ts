@@ -5,9 +5,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { libc } from '../linux/libc';
 import { ignoring } from '../linux/errors';
 import { CLONE_NEWUSER, O_CLOEXEC } from '../linux/constants';
-import { ATTR, AttrWriter, MSG, writeMessage } from './protocol';
+import { ATTR, AttrWriter, MSG, SOCK_ENV, writeMessage } from './protocol';
 import { stubMemfd } from './seal';
-import { SOCK_ENV, awaitStubPid, killStub } from './launch';
+import { awaitStubPid, killStub } from './launch';
 import type { LinuxIDMapping } from '../oci';
 
 // Node cannot unshare(CLONE_NEWUSER) (it is multithreaded), hence the stub. Returns an O_RDONLY fd of

@@ -2,13 +2,13 @@
 // Owns the rule that a cgroup file is opened O_WRONLY|O_TRUNC without O_CREAT, as runc's WriteFile (some are write-only, none are created).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import * as util from 'node:util';
+import { getSystemErrorMessage } from 'node:util';
 import type { LinuxResources } from '../../oci';
 import { O_CLOEXEC } from '../../linux/constants';
 
 export const errnoText = (e: unknown): string => {
   const n = (e as NodeJS.ErrnoException).errno;
-  return typeof n === 'number' ? util.getSystemErrorMessage(n) : (e as Error).message;
+  return typeof n === 'number' ? getSystemErrorMessage(n) : (e as Error).message;
 };
 
 export class CgroupWriteError extends Error {

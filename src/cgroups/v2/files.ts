@@ -3,14 +3,14 @@
 import * as fs from 'node:fs';
 import { O_CLOEXEC } from '../../linux/constants';
 import * as path from 'node:path';
-import * as util from 'node:util';
+import { getSystemErrorMessage } from 'node:util';
 
 export const RESOURCES = 'linux.resources';
 
 // Go's strerror text (lower case), which is what runc prints after "write cpu.max: ".
 export function errnoText(e: unknown): string {
   const errno = (e as NodeJS.ErrnoException).errno;
-  if (typeof errno === 'number' && errno < 0) return util.getSystemErrorMessage(errno);
+  if (typeof errno === 'number' && errno < 0) return getSystemErrorMessage(errno);
   return (e as Error).message;
 }
 
