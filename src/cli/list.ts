@@ -28,7 +28,11 @@ const cmd: Command = {
     const all = s.ids().flatMap((id) => {
       try {
         return [publicState(s, s.load(id))];
-      } catch {
+      } catch (e) {
+        // Deleted meanwhile: not worth a word. Anything else (another runtime's state sharing the root) is
+        // skipped with a note on stderr, as runc does for entries it cannot load.
+        const msg = (e as Error).message;
+        if (msg !== 'container does not exist') process.stderr.write(`load container ${id}: ${msg}\n`);
         return [];
       }
     });

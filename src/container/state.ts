@@ -47,7 +47,7 @@ export class Store {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new Error('container does not exist');
       throw e;
     }
-    return JSON.parse(text) as StoredState;
+    return checkStoredState(text, id, path.join(this.dir(id), STATE_FILE));
   }
 
   save(s: StoredState): void {
@@ -77,6 +77,25 @@ export class Store {
     libc().flock(fd, LOCK_EX);
     return fd;
   }
+}
+
+// Another runtime's state.json can sit beside ours: containerd's runc shim gives every handler the same --root
+// (/run/containerd/runc/<namespace>) unless its Root option says otherwise, so runc's containers share it.
+// Such an entry is not ours to report or delete; say so instead of misreading it.
+function checkStoredState(text: string, id: string, file: string): StoredState {
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch {
+    v = undefined;
+  }
+  const o = (typeof v === 'object' && v !== null ? v : {}) as Record<string, unknown>;
+  const isObject = (x: unknown) => typeof x === 'object' && x !== null;
+  const ours = o.id === id && typeof o.pid === 'number' && typeof o.pidStartTime === 'string'
+    && typeof o.bundle === 'string' && typeof o.rootfs === 'string' && typeof o.created === 'string'
+    && isObject(o.cgroupPaths) && isObject(o.config);
+  if (!ours) throw new Error(`container ${id} is not ocirun's: ${file} holds another runtime's state`);
+  return v as StoredState;
 }
 
 export function procStartTime(pid: number): string | undefined {

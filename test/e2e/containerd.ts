@@ -1,5 +1,6 @@
-// A private containerd for the end-to-end tests: its own root, state and socket under a temp dir, no CRI plugin,
-// a namespace of its own; stop() kills it, every shim and container it started, and removes their mounts and cgroups.
+// A private containerd for the end-to-end tests: its own root, state and socket under a temp dir, no CRI plugin
+// (cri/containerd.ts adds it), a namespace of its own; stop() kills it, every shim and container it started,
+// and removes their mounts and cgroups.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -40,6 +41,24 @@ export class Containerd {
     return path.join(this.dir, 'containerd.log');
   }
 
+  /** Plugins switched off; a subclass that wants CRI drops it from this list. */
+  protected disabledPlugins(): string[] {
+    // Only what ctr needs: no CRI (slow to start, wants CNI), no tracing, no snapshotters that probe devices.
+    return [
+      'io.containerd.grpc.v1.cri',
+      'io.containerd.internal.v1.tracing',
+      'io.containerd.snapshotter.v1.btrfs',
+      'io.containerd.snapshotter.v1.zfs',
+      'io.containerd.snapshotter.v1.devmapper',
+      'io.containerd.snapshotter.v1.aufs',
+    ];
+  }
+
+  /** Extra TOML appended to the config (plugin tables). */
+  protected extraConfig(): string[] {
+    return [];
+  }
+
   async start(): Promise<void> {
     const config = path.join(this.dir, 'config.toml');
     fs.writeFileSync(
@@ -48,8 +67,7 @@ export class Containerd {
         'version = 2',
         `root = "${this.root}"`,
         `state = "${this.state}"`,
-        // Only what ctr needs: no CRI (slow to start, wants CNI), no tracing, no snapshotters that probe devices.
-        'disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.internal.v1.tracing", "io.containerd.snapshotter.v1.btrfs", "io.containerd.snapshotter.v1.zfs", "io.containerd.snapshotter.v1.devmapper", "io.containerd.snapshotter.v1.aufs"]',
+        `disabled_plugins = ${JSON.stringify(this.disabledPlugins())}`,
         '[grpc]',
         `  address = "${this.sock}"`,
         '[ttrpc]',
@@ -59,6 +77,10 @@ export class Containerd {
         '  level = "debug"',
         '[metrics]',
         '  address = ""',
+        // The opt plugin would otherwise create /opt/containerd on the host.
+        '[plugins."io.containerd.internal.v1.opt"]',
+        `  path = "${path.join(this.dir, 'opt')}"`,
+        ...this.extraConfig(),
         '',
       ].join('\n'),
     );

@@ -75,3 +75,70 @@ export function buildBusyboxImage(dir: string): string {
   execFileSync('tar', ['-C', layout, '-cf', out, 'oci-layout', 'index.json', 'blobs']);
   return out;
 }
+
+// --- The pause image for CRI pod sandboxes: Debian's static catatonit alone, run as `/catatonit -P` (pause mode:
+// no child, reaps what the pod's shared pid namespace leaves it, exits on SIGTERM/SIGINT).
+
+export const PAUSE_IMAGE_NAME = 'docker.io/library/ocirun-pause:latest';
+
+/** Writes <dir>/pause.tar (an OCI image layout with one layer holding /catatonit) and returns its path. */
+export function buildPauseImage(dir: string): string {
+  const tree = path.join(dir, 'pause-layer');
+  fs.mkdirSync(tree, { recursive: true });
+  fs.copyFileSync('/usr/bin/catatonit', path.join(tree, 'catatonit'));
+  fs.chmodSync(path.join(tree, 'catatonit'), 0o755);
+  return writeImageLayout(dir, 'pause', tree, PAUSE_IMAGE_NAME, {
+    Env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'],
+    Entrypoint: ['/catatonit', '-P'],
+    WorkingDir: '/',
+  });
+}
+
+/** One-layer OCI image layout of `tree`, named `name`, tarred to <dir>/<stem>.tar for `ctr images import`. */
+export function writeImageLayout(dir: string, stem: string, tree: string, name: string, config: Record<string, unknown>): string {
+  const layerTar = path.join(dir, `${stem}-layer.tar`);
+  execFileSync('tar', ['-C', tree, '--owner=0', '--group=0', '--numeric-owner', '--sort=name', '-cf', layerTar, '.']);
+  const layout = path.join(dir, `${stem}-layout`);
+  fs.mkdirSync(path.join(layout, 'blobs', 'sha256'), { recursive: true });
+  const layer = addBlob(layout, fs.readFileSync(layerTar));
+  const imageConfig = addBlob(
+    layout,
+    Buffer.from(
+      JSON.stringify({
+        architecture: process.arch === 'arm64' ? 'arm64' : 'amd64',
+        os: 'linux',
+        config,
+        rootfs: { type: 'layers', diff_ids: [layer.digest] },
+      }),
+    ),
+  );
+  const manifest = addBlob(
+    layout,
+    Buffer.from(
+      JSON.stringify({
+        schemaVersion: 2,
+        mediaType: 'application/vnd.oci.image.manifest.v1+json',
+        config: { mediaType: 'application/vnd.oci.image.config.v1+json', ...imageConfig },
+        layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar', ...layer }],
+      }),
+    ),
+  );
+  const tag = name.slice(name.lastIndexOf(':') + 1);
+  fs.writeFileSync(
+    path.join(layout, 'index.json'),
+    JSON.stringify({
+      schemaVersion: 2,
+      manifests: [
+        {
+          mediaType: 'application/vnd.oci.image.manifest.v1+json',
+          ...manifest,
+          annotations: { 'io.containerd.image.name': name, 'org.opencontainers.image.ref.name': tag },
+        },
+      ],
+    }),
+  );
+  fs.writeFileSync(path.join(layout, 'oci-layout'), JSON.stringify({ imageLayoutVersion: '1.0.0' }));
+  const out = path.join(dir, `${stem}.tar`);
+  execFileSync('tar', ['-C', layout, '-cf', out, 'oci-layout', 'index.json', 'blobs']);
+  return out;
+}

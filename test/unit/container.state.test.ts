@@ -212,6 +212,27 @@ describe('Store', () => {
     expect(() => s.load('nope')).toThrow(/^container does not exist$/);
   });
 
+  it("refuses another runtime's state.json in the same root (runc's libcontainer state) instead of misreading it", () => {
+    const s = new Store(root);
+    fs.mkdirSync(s.dir('r1'));
+    // The keys runc 1.1 writes (abridged): none of ours but `created`.
+    const runcState = { id: 'r1', init_process_pid: 4242, init_process_start: 777, created: '2024-01-02T03:04:05Z', config: { rootfs: '/b/rootfs' }, cgroup_paths: { memory: '/sys/fs/cgroup/memory/r1' }, namespace_paths: {} };
+    fs.writeFileSync(path.join(s.dir('r1'), 'state.json'), JSON.stringify(runcState));
+    expect(() => s.load('r1')).toThrow(`container r1 is not ocirun's: ${path.join(s.dir('r1'), 'state.json')} holds another runtime's state`);
+    // Not "does not exist": delete --force treats that as a leftover directory to remove.
+    expect(() => s.load('r1')).not.toThrow(/does not exist/);
+  });
+
+  it('refuses a state.json that is not JSON, or one that names another container', () => {
+    const s = new Store(root);
+    fs.mkdirSync(s.dir('bad'));
+    fs.writeFileSync(path.join(s.dir('bad'), 'state.json'), '{"id": "bad", "pid": ');
+    expect(() => s.load('bad')).toThrow(/^container bad is not ocirun's/);
+    fs.mkdirSync(s.dir('moved'));
+    fs.writeFileSync(path.join(s.dir('moved'), 'state.json'), JSON.stringify(minimal('other')));
+    expect(() => s.load('moved')).toThrow(/^container moved is not ocirun's/);
+  });
+
   it('lists only directories holding a state.json, sorted', () => {
     const s = new Store(root);
     for (const id of ['zeta', 'alpha', 'mid']) {
