@@ -46,14 +46,17 @@ export function prepareEnv(env: string[], uid: number): string[] {
 
 // Run as the container's user with its final capabilities, like runc's eaccess(), so that a program
 // the user may not execute (mode, noexec mount) fails `create` rather than the later `start`.
+// The words are runc's (Go's exec.LookPath, then eaccess): engines classify them, e.g. podman maps
+// "permission denied" to its permission error and "no such file or directory" to exit 127.
 export function checkExecutable(file: string): void {
   let st: fs.Stats;
   try {
     st = fs.statSync(file);
   } catch (e) {
-    throw new Error(`exec: "${file}": ${(e as Error).message}`);
+    throw new Error(`exec: "${file}": stat ${file}: ${errnoText(e)}`);
   }
-  if (st.isDirectory()) throw new Error(`exec: "${file}": is a directory`);
+  // A directory, or no execute bit for anyone: execve would say EACCES, and so does LookPath.
+  if (st.isDirectory() || (st.mode & 0o111) === 0) throw new Error(`exec: "${file}": permission denied`);
   try {
     libc().eaccess(file, 1 /* X_OK */);
   } catch (e) {

@@ -274,6 +274,25 @@ describe('differential: identity, environment and limits', () => {
       expect(fs.existsSync(path.join(rt.root, id)), `${rtName} left its state dir`).toBe(false);
     }
   });
+
+  test('a program that is missing, a directory or without execute bits: create fails with runc\'s words', () => {
+    // Engines classify these (podman: "permission denied" is its permission error, 126; "no such file or
+    // directory" is 127), so the text is part of the interface.
+    const cases: [string, string][] = [
+      ['/nonexistent', 'exec: "/nonexistent": stat /nonexistent: no such file or directory'],
+      ['/etc', 'exec: "/etc": permission denied'],
+      ['/etc/passwd', 'exec: "/etc/passwd": permission denied'],
+    ];
+    for (const rtName of RUNTIMES) {
+      for (const [prog, words] of cases) {
+        const rt = sb.runtime(rtName);
+        const b = sb.bundle({ args: [prog] }, `bundle-${rtName}-${path.basename(prog)}`);
+        const id = sb.track(rt, uniqueId('proc-noexec-words'));
+        expectFailed(create(rt, id, b.dir), words);
+        expect(fs.existsSync(path.join(rt.root, id)), `${rtName} left its state dir`).toBe(false);
+      }
+    }
+  });
 });
 
 // runc 1.1.5 predates process.scheduler, process.ioPriority, linux.memoryPolicy and the effective use of
