@@ -1,5 +1,6 @@
 // runc-style logging: text (logrus) or JSON lines, to stderr or the --log file.
 // Owns the process-wide logger; the last level=error line is what containerd and podman show the user.
+import { isoTime } from './time';
 import { O_CLOEXEC } from './linux/constants';
 import * as fs from 'node:fs';
 
@@ -29,7 +30,7 @@ const quote = (s: string) => (/^[\w./@^+-]+$/.test(s) ? s : JSON.stringify(s));
 
 export function log(level: Level, msg: string): void {
   if (level === 'debug' && !opts.debug) return;
-  const time = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+  const time = isoTime().replace(/\.\d+Z$/, 'Z');
   const line =
     opts.format === 'json'
       ? JSON.stringify({ level, msg, time }) + '\n'

@@ -27,6 +27,7 @@ import { resetCPUAffinity } from './affinity';
 import { checkMounts, prepareIdmappedMounts } from './mounts';
 import { procfsWrite } from '../linux/procfs';
 import { notifySpec } from './notify';
+import { isoTime } from '../time';
 
 export interface CreateOptions {
   id: string;
@@ -231,7 +232,7 @@ export function create(store: Store, o: CreateOptions): StoredState {
       pidStartTime: startTime,
       bundle,
       rootfs,
-      created: new Date().toISOString(),
+      created: isoTime(),
       owner: '',
       annotations: spec.annotations,
       cgroupPaths: cg.paths,

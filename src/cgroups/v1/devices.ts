@@ -98,7 +98,7 @@ export class Emulator {
       out.push({ type: 'a', major: WILD, minor: WILD, perms: 7, allow: target.defaultAllow });
       old = new Map();
     }
-    for (const r of [...old.values()].sort((a, b) => a.major - b.major || a.minor - b.minor || a.type.localeCompare(b.type))) {
+    for (const r of [...old.values()].sort((a, b) => a.major - b.major || a.minor - b.minor || (a.type < b.type ? -1 : a.type > b.type ? 1 : 0))) {
       const dropped = r.perms & ~(target.rules.get(key(r.type, r.major, r.minor))?.perms ?? 0);
       if (dropped) out.push({ ...r, perms: dropped, allow: target.defaultAllow });
     }

@@ -48,7 +48,7 @@ export class CriContainerd extends Containerd {
   }
 
   /** The shim's --root for the runtime: <Root>/<namespace>, test-local instead of /run/containerd/ocirun/k8s.io. */
-  get runtimeRoot(): string {
+  override get runtimeRoot(): string {
     return path.join(this.dir, 'ocirun', this.namespace);
   }
 
