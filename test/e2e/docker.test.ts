@@ -76,9 +76,11 @@ describe.skipIf(!HAVE)('dockerd 20.10 with --add-runtime ocirun', () => {
     const dir = dk.dir;
     const ns = dk.namespace;
     calls?.save('docker');
-    await dk.stop();
-    // Nothing may outlive the suite: no mounts under our dir (overlay rootfs, netns bind mounts, shm), no cgroup
-    // under our parent (so no container process either), no dockerd/containerd/shim, no host dir of dockerd's.
+    const swept = await dk.stop();
+    // Nothing may outlive the suite: no process left in our cgroups once dockerd and containerd are gone, no mounts
+    // under our dir (overlay rootfs, netns bind mounts, shm), no cgroup under our parent, no dockerd/containerd/shim,
+    // no host dir of dockerd's.
+    expect(swept).toEqual([]);
     expect(mountsUnder(dir)).toEqual([]);
     expect(cgroupsOf(ns)).toEqual([]);
     const left = spawnSync('pgrep', ['-af', dir], { encoding: 'utf8' }).stdout.trim();

@@ -3,7 +3,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Containerd, type CtrResult } from './containerd';
+import { cgroupsOf, Containerd, type CtrResult } from './containerd';
 
 export const DOCKER = '/usr/bin/docker'; // /usr/local/bin/docker is an unrelated newer client earlier in PATH
 export const DOCKERD = '/usr/sbin/dockerd';
@@ -130,8 +130,12 @@ export class Dockerd {
     }
   }
 
-  /** Containers, dockerd, then containerd (which takes shims, mounts and the cgroup subtree), then the host dirs. */
-  async stop(): Promise<void> {
+  /**
+   * Containers, dockerd, then containerd (which takes shims, mounts and the cgroup subtree), then the host dirs.
+   * Returns the processes still in our cgroups after all that (a container init whose shim died, say): they are
+   * killed and their cgroups removed, but they are a leak the suite reports.
+   */
+  async stop(): Promise<string[]> {
     if (this.proc && this.proc.exitCode === null) {
       const ids = this.docker(['ps', '-aq']).stdout.split('\n').filter(Boolean);
       if (ids.length) this.docker(['rm', '-f', ...ids], { timeoutMs: 60_000 });
@@ -142,6 +146,7 @@ export class Dockerd {
       clearTimeout(t);
     }
     await this.containerd.stop();
+    const swept = await sweepCgroups(this.namespace);
     for (const d of HOST_DIRS) {
       if (this.preexisting.has(d)) continue;
       if (d === '/etc/docker') this.removeOwnTrustKey();
@@ -151,6 +156,7 @@ export class Dockerd {
         /* not empty or gone: the suite's own check reports it */
       }
     }
+    return swept;
   }
 
   /** Host dirs this run created that are still there (the leftover check). */
@@ -161,6 +167,43 @@ export class Dockerd {
   // Only if daemon.json failed to move it: a key.json that appeared in a /etc/docker we created is ours.
   private removeOwnTrustKey(): void {
     fs.rmSync('/etc/docker/key.json', { force: true });
+  }
+}
+
+// The processes in the namespace's cgroups: nothing names our temp dir in their command line (a created container
+// is `runc init` or `ocirun init`), so containerd.ts's sweep by command line misses them when their shim is gone.
+async function sweepCgroups(namespace: string): Promise<string[]> {
+  const found: string[] = [];
+  for (const d of cgroupsOf(namespace)) {
+    let pids: string[] = [];
+    try {
+      pids = fs.readFileSync(path.join(d, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean);
+    } catch {
+      continue;
+    }
+    for (const pid of pids) {
+      let cmd = '';
+      try {
+        cmd = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ').trim();
+        process.kill(Number(pid), 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+      found.push(`${pid} ${cmd}`);
+    }
+  }
+  if (!found.length) return found;
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    for (const d of cgroupsOf(namespace)) {
+      try {
+        fs.rmdirSync(d);
+      } catch {
+        /* still busy, or a hierarchy root we cannot remove yet */
+      }
+    }
+    if (!cgroupsOf(namespace).length || Date.now() > deadline) return [...new Set(found)];
+    await new Promise((r) => setTimeout(r, 100));
   }
 }
 
