@@ -1,5 +1,6 @@
 // A busybox OCI image made locally, without any registry: Debian's busybox-static with its applet links and
-// minimal /etc/passwd and /etc/group, one uncompressed layer, written as an OCI image layout tarball for `ctr import`.
+// minimal /etc/passwd and /etc/group, one uncompressed layer, written as one tarball that is both an OCI image layout
+// (oci-layout, index.json: `ctr import`) and a docker-archive (manifest.json: `docker load` of 20.10).
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
@@ -71,8 +72,15 @@ export function buildBusyboxImage(dir: string): string {
     }),
   );
   fs.writeFileSync(path.join(layout, 'oci-layout'), JSON.stringify({ imageLayoutVersion: '1.0.0' }));
+  // docker load reads manifest.json first and takes its paths as they are, so it can share the OCI blobs. (No legacy
+  // `repositories` file: it names v1 layer directories, which this archive does not have, and 20.10 ignores it here.)
+  const blobPath = (digest: string) => `blobs/sha256/${digest.slice('sha256:'.length)}`;
+  fs.writeFileSync(
+    path.join(layout, 'manifest.json'),
+    JSON.stringify([{ Config: blobPath(config.digest), RepoTags: [IMAGE_NAME], Layers: [blobPath(layer.digest)] }]),
+  );
   const out = path.join(dir, 'image.tar');
-  execFileSync('tar', ['-C', layout, '-cf', out, 'oci-layout', 'index.json', 'blobs']);
+  execFileSync('tar', ['-C', layout, '-cf', out, 'oci-layout', 'index.json', 'manifest.json', 'blobs']);
   return out;
 }
 
