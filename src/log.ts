@@ -2,6 +2,7 @@
 // Owns the process-wide logger; the last level=error line is what containerd and podman show the user.
 import { isoTime } from './time';
 import { O_CLOEXEC } from './linux/constants';
+import { errnoText } from './linux/errors';
 import * as fs from 'node:fs';
 
 export type Level = 'debug' | 'info' | 'warning' | 'error' | 'fatal';
@@ -19,8 +20,10 @@ export function configureLog(o: LogOptions): void {
   if (o.file) {
     try {
       fd = fs.openSync(o.file, fs.constants.O_WRONLY | fs.constants.O_APPEND | fs.constants.O_CREAT | O_CLOEXEC, 0o644);
-    } catch {
+    } catch (e) {
+      // As runc: a log that cannot be opened fails the command, reported on stderr.
       fd = 2;
+      throw new Error(`open ${o.file}: ${errnoText(e)}`);
     }
   }
 }

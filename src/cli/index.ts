@@ -72,9 +72,10 @@ export async function main(argv: string[]): Promise<void> {
       systemdCgroup: !!v['systemd-cgroup'],
       rootless: v.rootless as string,
     };
-    configureLog({ file: g.log, format: g.logFormat, debug: g.debug });
+    // As runc: --version and --help answer before the log is opened.
     if (v.version) return void process.stdout.write(version());
     if (v.help || !rest.length) return void process.stdout.write(help());
+    configureLog({ file: g.log, format: g.logFormat, debug: g.debug });
   } catch (e) {
     return fatal((e as Error).message);
   }

@@ -61,3 +61,18 @@ test('a missing container: the last JSON log line is level error and says "does 
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('a --log that cannot be opened fails the command, as in runc; --version and --help still answer', () => {
+  for (const bin of [RUNC_BIN, OCIRUN_BIN]) {
+    const r = call(bin, ['--log', '/nonexistent-ocirun-dir/log.json', 'list']);
+    expect(r.code, bin).toBe(1);
+    expect(r.stderr, bin).toContain('open /nonexistent-ocirun-dir/log.json: no such file or directory');
+    const j = call(bin, ['--log', '/nonexistent-ocirun-dir/log.json', '--log-format', 'json', 'list']);
+    expect(j.code, bin).toBe(1);
+    expect(JSON.parse(j.stderr.trim().split('\n')[0]) as Record<string, string>, bin).toMatchObject({ level: 'error', msg: 'open /nonexistent-ocirun-dir/log.json: no such file or directory' });
+    const v = call(bin, ['--log', '/nonexistent-ocirun-dir/log.json', '--version']);
+    expect(v.code, bin).toBe(0);
+    expect(v.stdout, bin).toMatch(/version/);
+    expect(fs.existsSync('/nonexistent-ocirun-dir'), bin).toBe(false);
+  }
+});
