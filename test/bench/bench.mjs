@@ -79,6 +79,24 @@ for (const sig of ['SIGINT', 'SIGTERM']) {
 
 const progress = (s) => process.stderr.write(`${s}\n`);
 
+/**
+ * One iteration; a failure (a runtime call exiting non-zero, a container that did not behave) is recorded for
+ * the report and the run goes on, so one flaky call does not cost the other numbers; the run still exits 1.
+ * Containers the iteration made are force-deleted. An interrupt is not a failure: it ends the run.
+ */
+async function attempt(rt, what, results, fn) {
+  const before = rt.ids.length;
+  try {
+    return await fn();
+  } catch (e) {
+    if (e instanceof Interrupted) throw e;
+    results.fail(what, rt.name, e instanceof Error ? e.message : String(e));
+    progress(`FAILED ${what} (${rt.name}): ${e instanceof Error ? e.message : String(e)}`);
+    for (const id of rt.ids.slice(before)) await rt.remove(id).catch(() => {});
+    return undefined;
+  }
+}
+
 async function runPaths(runtimes, ctx, results) {
   const chosen = benches.filter((b) => selected(b.key));
   const fixtures = Object.fromEntries(runtimes.map((rt) => [rt.name, {}]));
@@ -95,8 +113,8 @@ async function runPaths(runtimes, ctx, results) {
     for (let iter = 0; iter < cfg.warmup + cfg.n; iter += 1) {
       // Interleaving A B A B spreads drift (page cache, CPU frequency, neighbours) over all runtimes alike.
       for (const rt of active) {
-        const ms = await bench.once(rt, { ...ctx, fixtures: fixtures[rt.name] });
-        if (iter >= cfg.warmup) for (const m of ms) results.add(rt.name, m);
+        const ms = await attempt(rt, bench.key, results, () => bench.once(rt, { ...ctx, fixtures: fixtures[rt.name] }));
+        if (ms !== undefined && iter >= cfg.warmup) for (const m of ms) results.add(rt.name, m);
       }
     }
     const later = new Set(chosen.slice(i + 1).flatMap((b) => b.needs ?? []));
@@ -117,7 +135,8 @@ async function runScale(runtimes, ctx, results) {
   const execs = Math.max(1, Math.ceil(cfg.n / cfg.scaleRounds));
   for (let round = 0; round < cfg.scaleRounds; round += 1) {
     for (const rt of runtimes) {
-      for (const m of await scaleRound(rt, ctx, { count: cfg.scale, execs })) results.add(rt.name, m);
+      const ms = await attempt(rt, 'scale', results, () => scaleRound(rt, ctx, { count: cfg.scale, execs }));
+      for (const m of ms ?? []) results.add(rt.name, m);
     }
     progress(`done: scale round ${round + 1}/${cfg.scaleRounds}`);
   }
@@ -202,6 +221,10 @@ async function main() {
     fs.mkdirSync(path.dirname(cfg.out), { recursive: true });
     fs.writeFileSync(cfg.out, report);
     progress(`written to ${cfg.out}`);
+    if (results.failures.size > 0) {
+      console.error('bench: some calls failed (see "Failed calls" in the report)');
+      status = 1;
+    }
   } catch (e) {
     console.error(e instanceof Interrupted ? 'bench interrupted' : `bench failed: ${e instanceof Error ? e.message : String(e)}`);
     status = e instanceof Interrupted ? 130 : 1;

@@ -15,6 +15,15 @@ export function median(xs) {
 export class Results {
   constructor() {
     this.rows = new Map();
+    // 'path runtime' -> { count, first message }: failed iterations are reported, not measured.
+    this.failures = new Map();
+  }
+
+  fail(what, runtime, message) {
+    const key = `${what} ${runtime}`;
+    const f = this.failures.get(key) ?? { what, runtime, count: 0, message };
+    f.count += 1;
+    this.failures.set(key, f);
   }
 
   declare(row) {
@@ -73,8 +82,8 @@ function timeTable(results, names) {
     if (row.target !== undefined) {
       const o = row.by.ocirun?.ms ?? [];
       const r = row.by.runc?.ms ?? [];
-      const pass = o.length > 0 && r.length > 0 && median(o) / median(r) <= row.target;
-      target = `≤${row.target}× runc: ${pass ? 'pass' : 'MISS'}`;
+      const verdict = o.length === 0 || r.length === 0 ? 'no data' : median(o) / median(r) <= row.target ? 'pass' : 'MISS';
+      target = `≤${row.target}× runc: ${verdict}`;
     }
     out.push(
       `| ${row.label} | ${names.map((n) => cell(row, n, 'ms', ms)).join(' | ')} | ${ratio(row, 'ocirun', 'runc', 'ms')} | ` +
@@ -127,6 +136,12 @@ export function render({ meta, results, names, seccomp, seccompTargetMs }) {
   if (meta.sizes.length > 0) {
     out.push('', '## Binary size', '', '| binary | path | size (MiB) |', '|---|---|---:|');
     for (const [name, p, bytes] of meta.sizes) out.push(`| ${name} | ${p} | ${(bytes / 2 ** 20).toFixed(1)} |`);
+  }
+  if (results.failures.size > 0) {
+    out.push('', '## Failed calls (left out of the numbers above)', '', '| path | runtime | failed iterations | first error |', '|---|---|---:|---|');
+    for (const f of results.failures.values()) {
+      out.push(`| ${f.what} | ${f.runtime} | ${f.count} | ${f.message.replaceAll('|', '\\|').replaceAll('\n', ' ')} |`);
+    }
   }
   const sc = seccompLines(seccomp, seccompTargetMs);
   if (sc.length > 0) out.push('', '## In process', '', ...sc);
