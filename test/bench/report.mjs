@@ -105,7 +105,11 @@ function memoryTable(results, names) {
     const o = row.by.ocirun?.[pick] ?? [];
     if (o.length === 0 && !names.some((n) => (row.by[n]?.[pick] ?? []).length > 0)) continue;
     let target = '';
-    if (!row.memory || row.rssTarget) target = o.length === 0 ? '' : `≤${RSS_TARGET_MIB} MiB: ${max(o) / 1024 <= RSS_TARGET_MIB ? 'pass' : 'MISS'}`;
+    if ((!row.memory || row.rssTarget) && o.length > 0) {
+      // Two decimals: a value just over the line would otherwise read "60.0 ... MISS".
+      const v = max(o) / 1024;
+      target = `≤${RSS_TARGET_MIB} MiB: ${v <= RSS_TARGET_MIB ? 'pass' : 'MISS'} (${v.toFixed(2)})`;
+    }
     out.push(`| ${label} | ${names.map((n) => cell(row, n, pick, mib)).join(' | ')} | ${target} |`);
   }
   return out;
