@@ -61,6 +61,8 @@ check-clean:
 demo: deps dist/ocirun
 	@test/demo.sh
 
+# ocirun vs runc (and crun) call by call, timed by test/bench/timer.c; options (BENCH_N, BENCH_ONLY, ...) and the
+# report's columns in docs/testing.md. Prints the report and writes it to $BENCH_OUT (default build/bench.md).
 bench: deps dist/ocirun
 	$(NODE) test/bench/bench.mjs
 
