@@ -155,7 +155,7 @@ export class Containerd {
   }
 }
 
-function pidsMentioning(text: string): number[] {
+export function pidsMentioning(text: string): number[] {
   const out: number[] = [];
   for (const name of fs.readdirSync('/proc')) {
     const pid = Number(name);
@@ -169,7 +169,7 @@ function pidsMentioning(text: string): number[] {
   return out;
 }
 
-function killPid(pid: number): void {
+export function killPid(pid: number): void {
   try {
     process.kill(pid, 'SIGKILL');
   } catch {

@@ -30,58 +30,11 @@ export function buildBusyboxImage(dir: string): string {
   fs.writeFileSync(path.join(tree, 'etc', 'passwd'), 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n');
   fs.writeFileSync(path.join(tree, 'etc', 'group'), 'root:x:0:\nnogroup:x:65534:\n');
 
-  const layerTar = path.join(dir, 'layer.tar');
-  execFileSync('tar', ['-C', tree, '--owner=0', '--group=0', '--numeric-owner', '--sort=name', '-cf', layerTar, '.']);
-  const layout = path.join(dir, 'layout');
-  fs.mkdirSync(path.join(layout, 'blobs', 'sha256'), { recursive: true });
-  const layerData = fs.readFileSync(layerTar);
-  const layer = addBlob(layout, layerData);
-  const config = addBlob(
-    layout,
-    Buffer.from(
-      JSON.stringify({
-        architecture: process.arch === 'arm64' ? 'arm64' : 'amd64',
-        os: 'linux',
-        config: { Env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'], Cmd: ['sh'], WorkingDir: '/' },
-        rootfs: { type: 'layers', diff_ids: [layer.digest] },
-      }),
-    ),
-  );
-  const manifest = addBlob(
-    layout,
-    Buffer.from(
-      JSON.stringify({
-        schemaVersion: 2,
-        mediaType: 'application/vnd.oci.image.manifest.v1+json',
-        config: { mediaType: 'application/vnd.oci.image.config.v1+json', ...config },
-        layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar', ...layer }],
-      }),
-    ),
-  );
-  fs.writeFileSync(
-    path.join(layout, 'index.json'),
-    JSON.stringify({
-      schemaVersion: 2,
-      manifests: [
-        {
-          mediaType: 'application/vnd.oci.image.manifest.v1+json',
-          ...manifest,
-          annotations: { 'io.containerd.image.name': IMAGE_NAME, 'org.opencontainers.image.ref.name': 'latest' },
-        },
-      ],
-    }),
-  );
-  fs.writeFileSync(path.join(layout, 'oci-layout'), JSON.stringify({ imageLayoutVersion: '1.0.0' }));
-  // docker load reads manifest.json first and takes its paths as they are, so it can share the OCI blobs. (No legacy
-  // `repositories` file: it names v1 layer directories, which this archive does not have, and 20.10 ignores it here.)
-  const blobPath = (digest: string) => `blobs/sha256/${digest.slice('sha256:'.length)}`;
-  fs.writeFileSync(
-    path.join(layout, 'manifest.json'),
-    JSON.stringify([{ Config: blobPath(config.digest), RepoTags: [IMAGE_NAME], Layers: [blobPath(layer.digest)] }]),
-  );
-  const out = path.join(dir, 'image.tar');
-  execFileSync('tar', ['-C', layout, '-cf', out, 'oci-layout', 'index.json', 'manifest.json', 'blobs']);
-  return out;
+  return writeImageLayout(dir, 'image', tree, IMAGE_NAME, {
+    Env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'],
+    Cmd: ['sh'],
+    WorkingDir: '/',
+  });
 }
 
 // --- The pause image for CRI pod sandboxes: Debian's static catatonit alone, run as `/catatonit -P` (pause mode:
@@ -102,7 +55,8 @@ export function buildPauseImage(dir: string): string {
   });
 }
 
-/** One-layer OCI image layout of `tree`, named `name`, tarred to <dir>/<stem>.tar for `ctr images import`. */
+/** One-layer image of `tree` named `name`, tarred to <dir>/<stem>.tar: an OCI image layout (`ctr images import`,
+ * `podman load`) that is also a docker-archive (`docker load`). */
 export function writeImageLayout(dir: string, stem: string, tree: string, name: string, config: Record<string, unknown>): string {
   const layerTar = path.join(dir, `${stem}-layer.tar`);
   execFileSync('tar', ['-C', tree, '--owner=0', '--group=0', '--numeric-owner', '--sort=name', '-cf', layerTar, '.']);
@@ -146,7 +100,14 @@ export function writeImageLayout(dir: string, stem: string, tree: string, name: 
     }),
   );
   fs.writeFileSync(path.join(layout, 'oci-layout'), JSON.stringify({ imageLayoutVersion: '1.0.0' }));
+  // docker load reads manifest.json first and takes its paths as they are, so it can share the OCI blobs. (No legacy
+  // `repositories` file: it names v1 layer directories, which this archive does not have, and 20.10 ignores it here.)
+  const blobPath = (digest: string) => `blobs/sha256/${digest.slice('sha256:'.length)}`;
+  fs.writeFileSync(
+    path.join(layout, 'manifest.json'),
+    JSON.stringify([{ Config: blobPath(imageConfig.digest), RepoTags: [name], Layers: [blobPath(layer.digest)] }]),
+  );
   const out = path.join(dir, `${stem}.tar`);
-  execFileSync('tar', ['-C', layout, '-cf', out, 'oci-layout', 'index.json', 'blobs']);
+  execFileSync('tar', ['-C', layout, '-cf', out, 'oci-layout', 'index.json', 'manifest.json', 'blobs']);
   return out;
 }

@@ -8,7 +8,8 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { cgroupsOf, mountsUnder } from './containerd';
 import { buildBusyboxImage, IMAGE_NAME } from './image';
-import { Podman, pidsMentioning, type PodmanResult } from './podman';
+import { Podman, type PodmanResult } from './podman';
+import { pidsMentioning } from './containerd';
 
 const REPO = path.resolve(__dirname, '..', '..');
 const OCIRUN = path.resolve(process.env.OCIRUN_BIN ?? path.join(REPO, 'dist', 'ocirun'));

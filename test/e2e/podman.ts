@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { recordCalls, type RuntimeCalls } from './calls';
-import { cgroupsOf, mountsUnder } from './containerd';
+import { cgroupsOf, killPid, mountsUnder, pidsMentioning } from './containerd';
 
 export interface PodmanResult {
   code: number | null;
@@ -182,24 +182,3 @@ function shQuote(s: string): string {
   return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
-export function pidsMentioning(text: string): number[] {
-  const out: number[] = [];
-  for (const name of fs.readdirSync('/proc')) {
-    const pid = Number(name);
-    if (!Number.isInteger(pid) || pid === process.pid) continue;
-    try {
-      if (fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(text)) out.push(pid);
-    } catch {
-      /* gone */
-    }
-  }
-  return out;
-}
-
-function killPid(pid: number): void {
-  try {
-    process.kill(pid, 'SIGKILL');
-  } catch {
-    /* gone */
-  }
-}
