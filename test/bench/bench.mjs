@@ -1,6 +1,7 @@
 // Benchmark harness: ocirun vs runc (and crun when usable), interleaved, median wall times for
-// --version, run of /bin/true, create+start+delete, and stats/ps of a container with thousands of
-// processes; prints a markdown table. Also times compiling podman's seccomp profile in process (no runtime
+// --version, run of /bin/true, create+start+delete, exec of /bin/true in a running container, and stats/ps
+// of a container with thousands of processes, plus the resident memory of a created container's waiting
+// init; prints a markdown table. Also times compiling podman's seccomp profile in process (no runtime
 // comparison applies), from src/seccomp/compile.ts bundled on the fly, skipped while that module is absent.
 import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
@@ -17,8 +18,10 @@ const WARMUP = 2;
 // Processes in the busy container that `events --stats` and `ps` are measured on.
 const BUSY = Number.parseInt(process.env.BENCH_BUSY ?? '2000', 10);
 
-// BENCH_ONLY=seccomp runs the in-process seccomp compile measurement alone (no containers).
+// BENCH_ONLY=seccomp runs the in-process seccomp compile measurement alone (no containers); BENCH_ONLY=exec
+// only the exec timing and the waiting init's memory. OCIRUN_BASELINE_BIN adds an older ocirun as a runtime.
 const ONLY = process.env.BENCH_ONLY;
+const BASELINE_BIN = process.env.OCIRUN_BASELINE_BIN;
 const SECCOMP_PROFILE = '/usr/share/containers/seccomp.json';
 const SECCOMP_TARGET_MS = 10;
 
@@ -135,6 +138,11 @@ const BENCHMARKS = [
     },
   },
   {
+    name: '`exec` /bin/true in a running container',
+    exec: true,
+    once: (rt) => exec(rt, withRoot(rt, ['exec', rt.sleeper, '/bin/true'])),
+  },
+  {
     name: `\`events --stats\` of a container with ${BUSY} processes`,
     once: (rt) => exec(rt, withRoot(rt, ['events', '--stats', rt.busy])),
   },
@@ -154,6 +162,20 @@ function startBusy(rt, bundle) {
     if ((JSON.parse(r.stdout || 'null') ?? []).length >= BUSY + 1) return;
     if (Date.now() > deadline) throw new Error(`${rt.name}: the busy container did not reach ${BUSY} processes`);
     spawnSync('sleep', ['0.2']);
+  }
+}
+
+/** VmRSS (kB) of a created container's init, which waits on exec.fifo until `start`. */
+function waitingInitRss(rt, bundle) {
+  const id = nextId(rt);
+  exec(rt, withRoot(rt, ['create', '--bundle', bundle, id]));
+  try {
+    const r = spawnSync(rt.bin, withRoot(rt, ['state', id]), { encoding: 'utf8', env: measuredEnv });
+    const { pid } = JSON.parse(r.stdout);
+    const m = /^VmRSS:\s+(\d+) kB/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return Number(m[1]);
+  } finally {
+    exec(rt, withRoot(rt, ['delete', '--force', id]));
   }
 }
 
@@ -257,9 +279,11 @@ function main(seccomp) {
     '/bin/sh', '-c', `i=0; while [ $i -lt ${BUSY} ]; do sleep 100000 & i=$((i+1)); done; exec sleep 100000`,
   ]);
   runtimes.push({ name: 'ocirun', bin: OCIRUN_BIN, root: path.join(scratch, 'root-ocirun') });
+  if (BASELINE_BIN) runtimes.push({ name: 'ocirun-baseline', bin: path.resolve(BASELINE_BIN), root: path.join(scratch, 'root-baseline') });
   runtimes.push({ name: 'runc', bin: RUNC_BIN, root: path.join(scratch, 'root-runc') });
 
   const crunBin = process.env.CRUN_BIN ?? which('crun');
+  const onlyExec = ONLY === 'exec';
   let crunNote = 'crun: not installed, skipped';
   if (crunBin !== undefined) {
     const crun = { name: 'crun', bin: crunBin, root: path.join(scratch, 'root-crun') };
@@ -272,9 +296,14 @@ function main(seccomp) {
     }
   }
 
-  for (const rt of runtimes) startBusy(rt, busyBundle);
+  const sleepBundle = makeBundle(path.join(scratch, 'sleep'), ['/bin/sleep', '100000']);
+  for (const rt of runtimes) {
+    if (!onlyExec) startBusy(rt, busyBundle);
+    rt.sleeper = nextId(rt);
+    exec(rt, withRoot(rt, ['run', '--detach', '--bundle', sleepBundle, rt.sleeper]));
+  }
   const results = [];
-  for (const bench of BENCHMARKS) {
+  for (const bench of BENCHMARKS.filter((b) => !onlyExec || b.exec)) {
     const times = Object.fromEntries(runtimes.map((rt) => [rt.name, []]));
     for (let i = 0; i < WARMUP + N; i += 1) {
       // Interleaving A B A B spreads drift (page cache, CPU frequency) over all runtimes alike.
@@ -311,13 +340,16 @@ function main(seccomp) {
     const ratio = r.medians.ocirun / r.medians.runc;
     out.push(`| ${r.name} | ${names.map((n) => r.medians[n].toFixed(1)).join(' | ')} | ${ratio.toFixed(2)}× |`);
   }
-  out.push('', ...seccompLines(seccomp));
+  const rss = Object.fromEntries(runtimes.map((rt) => [rt.name, []]));
+  for (let i = 0; i < 5; i += 1) for (const rt of runtimes) rss[rt.name].push(waitingInitRss(rt, bundle));
+  out.push(`| VmRSS of a created container's waiting init (kB, median of 5) | ${names.map((n) => median(rss[n])).join(' | ')} | ${(median(rss.ocirun) / median(rss.runc)).toFixed(2)}× |`);
+  if (!onlyExec) out.push('', ...seccompLines(seccomp));
   process.stdout.write(`${out.join('\n')}\n`);
 }
 
 let status = 0;
 try {
-  main(await seccompBench());
+  main(ONLY === 'exec' ? undefined : await seccompBench());
 } catch (e) {
   console.error(`bench failed: ${e instanceof Error ? e.message : String(e)}`);
   status = 1;
