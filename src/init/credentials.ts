@@ -2,7 +2,7 @@
 // Owns the order runc uses: bounding set, keep-caps, setgroups/setgid/setuid, then the other sets.
 import * as fs from 'node:fs';
 import type { Process } from '../oci';
-import { capabilityNumber, rlimitNumber } from '../oci';
+import { rlimitNumber } from '../oci';
 import { libc } from '../linux/libc';
 import type { InitConfig } from './config';
 import { checkExecutable, closeExtraFds, enterCwd, enterCwdAsRoot, lookPath, prepareEnv } from './exec';
@@ -11,6 +11,7 @@ import { debug } from '../log';
 import { u64 } from './attributes';
 import { errnoText } from '../linux/errors';
 import { loadSeccomp, type PreparedSeccomp } from './seccomp';
+import { capMask } from '../process/stage';
 
 // Without CAP_SYS_RESOURCE a hard limit can only be lowered; runc fails the same way then.
 export function applyRlimits(p: Process): void {
@@ -34,19 +35,6 @@ export function lastCap(): number {
   } catch {
     return 40;
   }
-}
-
-// Capabilities the running kernel does not know are dropped; create has warned about them already
-// (src/container/preflight.ts), on the runtime's log rather than the container's stderr.
-function capMask(names: string[] | undefined, last: number, set: string): bigint {
-  let m = 0n;
-  for (const n of names ?? []) {
-    const bit = capabilityNumber(n);
-    if (bit === undefined) throw new Error(`process.capabilities.${set}: unknown capability ${n}`);
-    if (bit > last) continue;
-    m |= 1n << BigInt(bit);
-  }
-  return m;
 }
 
 export function dropBoundingSet(p: Process, last = lastCap()): void {

@@ -6,6 +6,7 @@ import { libc } from '../linux/libc';
 import { passwdEntry } from '../linux/passwd';
 import { CLOSE_RANGE_CLOEXEC, F_SETFD } from '../linux/constants';
 import { errnoText } from '../linux/errors';
+import { processEnv } from '../process/stage';
 
 export function lookPath(file: string, env: string[]): string {
   if (file.includes('/')) return file;
@@ -22,27 +23,8 @@ export function lookPath(file: string, env: string[]): string {
   throw new Error(`exec: "${file}": executable file not found in $PATH`);
 }
 
-/**
- * The environment as runc 1.1 builds it with os.Setenv: a repeated name keeps its first position and
- * its last value. HOME, when missing or empty, comes from the container's /etc/passwd, "/" if the
- * user has no entry there.
- */
-export function prepareEnv(env: string[], uid: number): string[] {
-  const names: string[] = [];
-  const values = new Map<string, string>();
-  for (const entry of env) {
-    const eq = entry.indexOf('=');
-    if (eq <= 0) throw new Error(`process.env: invalid environment variable: ${JSON.stringify(entry)}`);
-    const name = entry.slice(0, eq);
-    if (!values.has(name)) names.push(name);
-    values.set(name, entry.slice(eq + 1));
-  }
-  if (!values.get('HOME')) {
-    if (!values.has('HOME')) names.push('HOME');
-    values.set('HOME', passwdEntry(uid)?.[5] || '/');
-  }
-  return names.map((n) => `${n}=${values.get(n)}`);
-}
+// HOME from the container's /etc/passwd, as "/" shows it after the pivot.
+export const prepareEnv = (env: string[], uid: number): string[] => processEnv(env, () => passwdEntry(uid)?.[5]);
 
 // Run as the container's user with its final capabilities, like runc's eaccess(), so that a program
 // the user may not execute (mode, noexec mount) fails `create` rather than the later `start`.

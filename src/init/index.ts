@@ -16,7 +16,6 @@ import { applyExecLabels, setKeyLabel } from './lsm';
 import { setupConsole } from './console';
 import { procfsClose, procfsHandle, procfsReopen, procfsWrite } from '../linux/procfs';
 import { joinMountNamespace } from './mntns';
-import { setupExec } from './execproc';
 import { loadSeccomp, prepareSeccomp, type PreparedSeccomp } from './seccomp';
 
 function setup(cfg: InitConfig, sock: number): { file: string; args: string[]; env: string[]; seccomp?: PreparedSeccomp } {
@@ -49,7 +48,7 @@ function setup(cfg: InitConfig, sock: number): { file: string; args: string[]; e
     runContainerHooks(cfg, 'createContainer', 'creating', cfg.rootfs);
   });
   // As runc: after the mounts and the pivot, before anything is made read-only.
-  if (cfg.consoleFd !== undefined) setupConsole(cfg.consoleFd, proc, { mountConsole: true });
+  if (cfg.consoleFd !== undefined) setupConsole(cfg.consoleFd, proc);
   finalizeRootfs(cfg);
   if (ns.has('uts') && spec.hostname !== undefined) l.sethostname(spec.hostname);
   if (ns.has('uts') && spec.domainname !== undefined) l.setdomainname(spec.domainname);
@@ -80,14 +79,6 @@ export function initMain(): void {
     const m = readMessage(sock);
     if (!m || m.type !== MSG.INIT) throw new Error('init: expected the INIT message');
     cfg = parseJSON<InitConfig>(m);
-    if (cfg.mode === 'exec') {
-      // No READY: the socket is close-on-exec, and the EOF that execve causes is the runtime's success.
-      const x = setupExec(cfg);
-      procfsClose();
-      resetSignals();
-      if (x.seccomp) loadSeccomp(x.seccomp);
-      libc().execve(x.file, x.args, x.env);
-    }
     const { file, args, env, seccomp } = setup(cfg, sock);
     writeMessage(sock, MSG.READY);
     fs.closeSync(sock);

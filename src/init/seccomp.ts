@@ -1,9 +1,10 @@
-// Installing linux.seccomp in the init: compiled early (before anything is dropped), loaded late, and for
+// Installing linux.seccomp in create's init: compiled early (before anything is dropped), loaded late, and for
 // SCMP_ACT_NOTIFY the listener fd sent with the container's state to listenerPath (runtime-spec "seccomp state").
 import * as fs from 'node:fs';
 import type { InitConfig } from './config';
 import { libc } from '../linux/libc';
-import { compileSeccomp, type CompiledSeccomp } from '../seccomp/compile';
+import type { CompiledSeccomp } from '../seccomp/compile';
+import { listenerState, prepareSeccomp as prepare } from '../process/stage';
 
 export interface PreparedSeccomp {
   compiled: CompiledSeccomp;
@@ -11,40 +12,14 @@ export interface PreparedSeccomp {
   listener?: { sock: number; state: string };
 }
 
-// Called while the init still sees the host's filesystem and procfs (before the pivot, or before exec's
-// init joins the container's mount namespace): listenerPath is a host path, as for runc, whose runtime
-// process sends the fd from the host, and the pid in the state is the host's, read from the host's /proc.
+// Called while the init still sees the host's filesystem and procfs (before the pivot): the pid in the
+// state is the host's, read from the host's /proc.
 export function prepareSeccomp(cfg: InitConfig): PreparedSeccomp | undefined {
-  const s = cfg.config.linux?.seccomp;
-  // runc: no default action and no syscalls means no seccomp at all.
-  if (!s || (!s.defaultAction && !(s.syscalls ?? []).length)) return undefined;
-  if (!s.defaultAction) throw new Error('linux.seccomp.defaultAction: required');
-  const compiled = compileSeccomp(s);
-  if (!compiled.notify) return { compiled };
-  if (!s.listenerPath) throw new Error('linux.seccomp.listenerPath: required with SCMP_ACT_NOTIFY');
+  const p = prepare(cfg.config.linux?.seccomp);
+  if (!p || p.listenerFd === undefined) return p && { compiled: p.compiled };
   const pid = Number(fs.readlinkSync('/proc/self'));
-  const state = {
-    ociVersion: cfg.ociVersion,
-    fds: ['seccompFd'],
-    pid,
-    metadata: s.listenerMetadata ?? '',
-    state: {
-      ociVersion: cfg.ociVersion,
-      id: cfg.id,
-      status: cfg.mode === 'exec' ? 'running' : 'creating',
-      pid: cfg.mode === 'exec' ? undefined : pid,
-      bundle: cfg.bundle,
-      annotations: cfg.config.annotations ?? {},
-    },
-  };
-  const sock = libc().socket(1 /* AF_UNIX */, 1 /* SOCK_STREAM */ | 0x80000 /* SOCK_CLOEXEC */, 0);
-  try {
-    libc().unixConnect(sock, s.listenerPath);
-  } catch (e) {
-    fs.closeSync(sock);
-    throw new Error(`linux.seccomp.listenerPath: cannot connect to ${s.listenerPath}: ${(e as Error).message}`);
-  }
-  return { compiled, listener: { sock, state: JSON.stringify(state) } };
+  const state = listenerState({ ociVersion: cfg.ociVersion, id: cfg.id, bundle: cfg.bundle, spec: cfg.config, pid, status: 'creating' });
+  return { compiled: p.compiled, listener: { sock: p.listenerFd, state } };
 }
 
 // After this only the few syscalls to the listener and execve run in the init (see becomeProcess).

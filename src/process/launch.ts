@@ -25,6 +25,9 @@ export interface LaunchOptions {
   extraFds: Record<string, number>;
   // Runs with the stub's pid before it creates any namespace: cgroup placement, oom_score_adj.
   beforeBootstrap?: (stubPid: number) => void;
+  // exec: the stub's child runs the final stage of a PLAN message, sent after PID, instead of exec'ing ocirun init,
+  // so it gets neither ocirun nor the addon, and may join the mount namespace itself.
+  stage?: boolean;
 }
 
 export interface Launched {
@@ -42,18 +45,18 @@ export function launch(o: LaunchOptions): Launched {
   const opened: number[] = [theirs];
   let child: ChildProcess | undefined;
   try {
-    const exe = sealedSelf();
-    opened.push(exe);
+    const exe = o.stage ? -1 : sealedSelf();
+    if (exe >= 0) opened.push(exe);
     const stub = stubMemfd();
     opened.push(stub);
-    const addon = koffiAddonFd();
+    const addon = o.stage ? -1 : koffiAddonFd();
 
     // Child fd layout: 0-2 stdio, 3.. preserved fds (same numbers), then ours.
     const stdio: (number | 'ignore')[] = [...o.stdio];
     for (let i = 0; i < o.preserveFds; i++) stdio.push(3 + i);
     const place = (fd: number) => stdio.push(fd) - 1;
     const sockAt = place(theirs);
-    const exeAt = place(exe);
+    const exeAt = exe >= 0 ? place(exe) : -1;
     const fds: Record<string, number> = {};
     for (const [name, fd] of Object.entries(o.extraFds)) fds[name] = place(fd);
     const addonAt = addon >= 0 ? place(addon) : -1;
@@ -69,10 +72,9 @@ export function launch(o: LaunchOptions): Launched {
 
     o.beforeBootstrap?.(child.pid);
 
-    const attrs = new AttrWriter()
-      .u32(ATTR.CLONE_FLAGS, o.cloneFlags)
-      .u32(ATTR.EXE_FD, exeAt)
-      .strings(ATTR.ARGV, ['ocirun', 'init']);
+    const attrs = new AttrWriter().u32(ATTR.CLONE_FLAGS, o.cloneFlags);
+    if (o.stage) attrs.add(ATTR.STAGE, Buffer.alloc(0));
+    else attrs.u32(ATTR.EXE_FD, exeAt).strings(ATTR.ARGV, ['ocirun', 'init']);
     for (const j of join) attrs.u32(ATTR.NS_JOIN, j.fd, j.type);
     if (o.timensOffsets) attrs.add(ATTR.TIMENS_OFFSETS, Buffer.from(o.timensOffsets));
     writeMessage(ours, MSG.BOOTSTRAP, attrs.build());
