@@ -16,7 +16,8 @@
 #define AT_EMPTY_PATH 0x1000
 #endif
 
-#if !defined(SYS_execveat) || !defined(SYS_openat2) || !defined(SYS_close_range)
+#if !defined(SYS_execveat) || !defined(SYS_openat2) || !defined(SYS_close_range) || \
+	!defined(SYS_faccessat2) || !defined(SYS_pidfd_open)
 #error "a syscall number is missing (they are per-architecture; add them here)"
 #endif
 

@@ -51,6 +51,50 @@ static void push_str(char ***list, unsigned *n, const char *s)
 	(*list)[*n] = NULL;
 }
 
+static void parse_hook(struct hook *h, char *data, uint32_t len)
+{
+	struct attrs a = { data, len, 0, "PLAN: HOOK" };
+	unsigned nargs = 0, nenv = 0;
+	uint16_t type;
+	char *d;
+	uint32_t l;
+
+	memset(h, 0, sizeof *h);
+	while (next_attr(&a, &type, &d, &l)) {
+		switch (type) {
+		case HOOK_PATH:
+			h->path = str(d, l, "HOOK path");
+			break;
+		case HOOK_ARG:
+			push_str(&h->argv, &nargs, str(d, l, "HOOK arg"));
+			break;
+		case HOOK_ENV:
+			push_str(&h->envp, &nenv, str(d, l, "HOOK env"));
+			break;
+		case HOOK_TIMEOUT:
+			if (l < 5)
+				die("PLAN: HOOK timeout must be u32 ms and its text");
+			h->timeout_ms = get_u32(d);
+			h->timeout_text = str(d + 4, l - 4, "HOOK timeout text");
+			break;
+		case HOOK_NAME:
+			h->name = str(d, l, "HOOK name");
+			break;
+		case HOOK_STATE:
+			h->state = str(d, l, "HOOK state");
+			break;
+		default:
+			die("PLAN: unknown HOOK attribute %u", type);
+		}
+	}
+	if (!h->path || !h->name || !h->state || !nargs)
+		die("PLAN: a HOOK needs a path, a name, a state and argv[0]");
+	/* No entries is a real environment: the hook gets none. */
+	if (!h->envp)
+		h->envp = grow(NULL, 0, sizeof *h->envp);
+	h->envp[nenv] = NULL;
+}
+
 void parse_plan(struct plan *p, char *buf, uint32_t len)
 {
 	struct attrs a = { buf, len, 0, "PLAN" };
@@ -67,7 +111,7 @@ void parse_plan(struct plan *p, char *buf, uint32_t len)
 			die("PLAN: unknown attribute %u", type);
 		/* Lists repeat their attribute; everything else comes once. */
 		if (type != PLAN_RLIMIT && type != PLAN_ARG && type != PLAN_ENV &&
-		    (seen & (1ull << (type - PLAN_SETSID))))
+		    type != PLAN_HOOK && (seen & (1ull << (type - PLAN_SETSID))))
 			die("PLAN: duplicate attribute %u", type);
 		seen |= 1ull << (type - PLAN_SETSID);
 
@@ -202,15 +246,17 @@ void parse_plan(struct plan *p, char *buf, uint32_t len)
 		case PLAN_FIFO_FD:
 			p->fifo_fd = fd_of(d, l, "FIFO_FD");
 			break;
+		case PLAN_HOOK:
+			p->hooks = grow(p->hooks, p->nhooks, sizeof *p->hooks);
+			parse_hook(&p->hooks[p->nhooks++], d, l);
+			break;
 		}
 	}
 	if (!nargs)
 		die("PLAN: missing ARG");
-	if (!p->envp) {
-		p->envp = calloc(1, sizeof *p->envp);
-		if (!p->envp)
-			die("PLAN: out of memory");
-	}
+	if (!p->envp)
+		p->envp = grow(NULL, 0, sizeof *p->envp);
+	p->envp[nenv] = NULL;
 	if ((p->console_fd >= 0 || p->apparmor || p->exec_label ||
 	     p->key_label || p->fifo_fd >= 0) && p->procfs_fd < 0)
 		die("PLAN: PROCFS_FD is needed for the console, LSM labels and the fifo");

@@ -421,6 +421,8 @@ _Noreturn void run_stage(const struct plan *p)
 		die_errno("linux.personality: personality");
 	close_extra_fds(p);
 	wait_for_start(p);
+	if (p->nhooks)
+		run_hooks(p);
 	if (p->procfs_fd >= 0)
 		close(p->procfs_fd);
 	reset_signals();

@@ -2,7 +2,8 @@
  * namespaces, the fork into the new PID namespace, and what the child becomes:
  * `ocirun init` (create), or the process itself through the final stage of a
  * PLAN (exec: stub/stage.c). HOLD mode keeps a new user namespace alive for
- * the runtime. */
+ * the runtime. With _OCIRUN_PLAN set it is create's init itself, exec'd by
+ * the JS init to run the final stage and wait for `start`. */
 
 /*
  * A multithreaded process (Node) cannot unshare/setns a user or mount
@@ -264,19 +265,34 @@ static void write_timens_offsets(int fd)
 	close(fd);
 }
 
-/* The runtime sends the PLAN once it knows our pid (a seccomp listener's
- * state names it). */
-static _Noreturn void run_plan(void)
+/* exec: the runtime sends the PLAN once it knows our pid (a seccomp
+ * listener's state names it). create: the JS init wrote it into a memfd
+ * and exec'd us in its place (src/init/handoff.ts). */
+static _Noreturn void run_plan(int fd)
 {
 	struct plan p;
 	uint32_t type, len;
 	char *buf;
 
-	type = read_msg(sock, &buf, &len, "PLAN");
+	type = read_msg(fd, &buf, &len, "PLAN");
 	if (type != MSG_PLAN)
 		die("expected PLAN, got message type %u", type);
+	if (fd != sock)
+		close(fd);
 	parse_plan(&p, buf, len);
 	run_stage(&p);
+}
+
+/* An fd number from the environment, or -1. */
+static int env_fd(const char *name)
+{
+	const char *env = getenv(name);
+	char *end = NULL;
+	long fd = env ? strtol(env, &end, 10) : -1;
+
+	if (!env || !*env || *end || fd < 0 || fd > INT_MAX || fcntl((int)fd, F_GETFD) < 0)
+		return -1;
+	return (int)fd;
 }
 
 static _Noreturn void child(int sync_fd)
@@ -289,7 +305,7 @@ static _Noreturn void child(int sync_fd)
 		_exit(1);
 	close(sync_fd);
 	if (stage)
-		run_plan();
+		run_plan(sock);
 	/* init finds itself via /proc/self/exe; the fd must not leak into it. */
 	if (fcntl(exe_fd, F_SETFD, FD_CLOEXEC) < 0)
 		die_errno("exec init: EXE_FD");
@@ -337,10 +353,7 @@ static _Noreturn void hold_namespaces(void)
 
 int main(void)
 {
-	const char *env = getenv("_OCIRUN_SOCK");
-	char *end = NULL;
-	long fd = env ? strtol(env, &end, 10) : -1;
-	int timens_fd = -1, sync_pipe[2];
+	int timens_fd = -1, sync_pipe[2], plan_fd;
 	uint32_t type, len, rest;
 	char *boot;
 	pid_t pid;
@@ -350,10 +363,16 @@ int main(void)
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
 		die_errno("prctl(PR_SET_DUMPABLE, 0)");
 
-	if (!env || !*env || *end || fd < 0 || fd > INT_MAX ||
-	    fcntl((int)fd, F_GETFD) < 0)
+	sock = env_fd("_OCIRUN_SOCK");
+	if (sock < 0)
 		die("_OCIRUN_SOCK is missing or not an open fd");
-	sock = (int)fd;
+	/* create's JS init handing over its final stage: no namespaces to make. */
+	if (getenv("_OCIRUN_PLAN")) {
+		plan_fd = env_fd("_OCIRUN_PLAN");
+		if (plan_fd < 0)
+			die("_OCIRUN_PLAN is not an open fd");
+		run_plan(plan_fd);
+	}
 
 	type = read_msg(sock, &boot, &len, "BOOTSTRAP");
 	if (type != MSG_BOOTSTRAP)

@@ -25,9 +25,12 @@ enum {
 	PLAN_CONSOLE, PLAN_SCHED, PLAN_IOPRIO, PLAN_APPARMOR, PLAN_EXEC_LABEL,
 	PLAN_RLIMIT, PLAN_CWD, PLAN_SECCOMP, PLAN_SECCOMP_NOTIFY, PLAN_BOUNDING,
 	PLAN_USER, PLAN_CAPS, PLAN_NO_NEW_PRIVS, PLAN_ARG, PLAN_ENV, PLAN_UMASK,
-	PLAN_PERSONALITY, PLAN_PRESERVE_FDS, PLAN_READY, PLAN_FIFO_FD,
-	PLAN_LAST = PLAN_FIFO_FD,
+	PLAN_PERSONALITY, PLAN_PRESERVE_FDS, PLAN_READY, PLAN_FIFO_FD, PLAN_HOOK,
+	PLAN_LAST = PLAN_HOOK,
 };
+
+/* Attributes of one PLAN_HOOK, nested in its data. */
+enum { HOOK_PATH = 1, HOOK_ARG, HOOK_ENV, HOOK_TIMEOUT, HOOK_NAME, HOOK_STATE };
 
 /* Set on an attribute type: its data continues in the next attribute. */
 #define ATTR_MORE 0x8000u
@@ -71,6 +74,13 @@ struct rlimit_step {
 	const char *what;
 };
 
+/* name: "hooks.startContainer[0] (/path)", timeout_text: "1.0" (seconds). */
+struct hook {
+	const char *path, *name, *timeout_text, *state;
+	char **argv, **envp;
+	uint32_t timeout_ms;
+};
+
 struct plan {
 	int setsid;
 	const char *keyring, *key_label;
@@ -107,6 +117,8 @@ struct plan {
 	uint32_t preserve_fds;
 	int ready;
 	int fifo_fd;
+	struct hook *hooks;
+	unsigned nhooks;
 };
 
 #define CONSOLE_CLEAR_ONLCR 1u
@@ -116,6 +128,7 @@ _Noreturn void run_stage(const struct plan *p);
 
 /* Pieces of the stage that live in their own files. */
 void setup_console(const struct plan *p);
+void run_hooks(const struct plan *p);
 int proc_open(int procfs_fd, const char *rel, int flags);
 int openat2_retry(int dirfd, const char *path, uint64_t flags, uint64_t resolve);
 

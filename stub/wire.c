@@ -82,15 +82,27 @@ void report_errors_to(int fd)
 	error_fd = fd;
 }
 
+/* Messages can carry a hook's whole output: sized, not truncated. */
 static _Noreturn void vdie(int err, const char *fmt, va_list ap)
 {
-	char msg[1024];
-	int n = vsnprintf(msg, sizeof msg, fmt, ap);
+	static char fallback[] = "out of memory for an error message";
+	const char *suffix = err ? errtext(err) : NULL;
+	va_list copy;
+	char *msg;
+	int n;
 
-	if (err && n >= 0 && (size_t)n < sizeof msg)
-		n += snprintf(msg + n, sizeof msg - n, ": %s", errtext(err));
-	if (n < 0 || (size_t)n >= sizeof msg)
-		n = n < 0 ? 0 : (int)sizeof msg - 1;
+	va_copy(copy, ap);
+	n = vsnprintf(NULL, 0, fmt, copy);
+	va_end(copy);
+	msg = n < 0 ? NULL : malloc((size_t)n + (suffix ? strlen(suffix) + 2 : 0) + 1);
+	if (msg) {
+		vsnprintf(msg, (size_t)n + 1, fmt, ap);
+		if (suffix)
+			sprintf(msg + n, ": %s", suffix);
+	} else {
+		msg = fallback;
+	}
+	n = (int)strlen(msg);
 	if (error_fd >= 0) {
 		/* `start` reads the fifo: everything after the "0" is our error. */
 		write_full(error_fd, msg, (size_t)n);

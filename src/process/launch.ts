@@ -11,6 +11,8 @@ import { procfsWrite } from '../linux/procfs';
 import type { LinuxIDMapping } from '../oci';
 
 export const SOCK_ENV = '_OCIRUN_SOCK';
+// create's init: the stub's memfd, which it exec's in its place for the final stage (src/init/handoff.ts).
+export const STUB_FD_ENV = '_OCIRUN_STUB';
 
 export interface LaunchOptions {
   cloneFlags: number;
@@ -60,10 +62,12 @@ export function launch(o: LaunchOptions): Launched {
     const fds: Record<string, number> = {};
     for (const [name, fd] of Object.entries(o.extraFds)) fds[name] = place(fd);
     const addonAt = addon >= 0 ? place(addon) : -1;
+    const stubAt = o.stage ? -1 : place(stub);
     const join = o.join.map((j) => ({ fd: place(j.fd), type: j.type }));
 
     const env: Record<string, string> = { [SOCK_ENV]: String(sockAt) };
     if (addonAt >= 0) env[KOFFI_FD_ENV] = String(addonAt);
+    if (stubAt >= 0) env[STUB_FD_ENV] = String(stubAt);
     child = spawn(`/proc/self/fd/${stub}`, [], { argv0: 'ocirun-stub', stdio: stdio as never, env });
     // spawn() has forked and exec'd by the time it returns; a failure to exec surfaces as a missing pid.
     if (!child.pid) throw new Error('cannot start the ocirun stub');

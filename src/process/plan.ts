@@ -28,7 +28,23 @@ export const PLAN = {
   PRESERVE_FDS: 53,
   READY: 54,
   FIFO_FD: 55,
+  HOOK: 56,
 } as const;
+
+// The attributes nested in one PLAN.HOOK.
+export const HOOK_ATTR = { PATH: 1, ARG: 2, ENV: 3, TIMEOUT: 4, NAME: 5, STATE: 6 } as const;
+
+// A startContainer hook as the stage runs it: exactly this argv and env, state on stdin. name prefixes its
+// errors (`hooks.startContainer[0] (/path)`); timeoutText is the timeout as the message prints it.
+export interface StageHook {
+  name: string;
+  path: string;
+  argv: string[];
+  env: string[];
+  timeoutMs: number;
+  timeoutText: string;
+  state: string;
+}
 
 // The console flag: ONLCR is cleared on the pty (a foreground exec's own proxy).
 export const CONSOLE_CLEAR_ONLCR = 1;
@@ -67,6 +83,8 @@ export interface StagePlan {
   // (an O_PATH fd) is reopened for writing, which blocks until `start`.
   ready?: boolean;
   fifoFd?: number;
+  // create: run after the fifo was opened, as the container's user; the first failure stops the list.
+  hooks?: StageHook[];
 }
 
 // struct sched_attr up to sched_period (SCHED_ATTR_SIZE_VER0), the size the kernel is told.
@@ -131,5 +149,14 @@ export function encodePlan(p: StagePlan): Buffer {
   w.u32(PLAN.PRESERVE_FDS, p.preserveFds);
   if (p.ready) w.add(PLAN.READY, Buffer.alloc(0));
   if (p.fifoFd !== undefined) w.u32(PLAN.FIFO_FD, p.fifoFd);
+  for (const h of p.hooks ?? []) w.chunked(PLAN.HOOK, encodeHook(h));
   return w.build();
+}
+
+function encodeHook(h: StageHook): Buffer {
+  const w = new AttrWriter().string(HOOK_ATTR.NAME, h.name).string(HOOK_ATTR.PATH, h.path);
+  for (const a of h.argv) w.string(HOOK_ATTR.ARG, a);
+  for (const e of h.env) w.string(HOOK_ATTR.ENV, e);
+  w.chunked(HOOK_ATTR.TIMEOUT, Buffer.concat([u32s(h.timeoutMs), cstr(h.timeoutText)]));
+  return w.string(HOOK_ATTR.STATE, h.state).build();
 }

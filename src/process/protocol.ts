@@ -68,12 +68,17 @@ export function readMessage(fd: number): Message | null {
   return { type, payload };
 }
 
-export function writeMessage(fd: number, type: number, payload: Buffer | string = Buffer.alloc(0)): void {
+// One message as it goes over the wire: header and payload.
+export function encodeMessage(type: number, payload: Buffer | string = Buffer.alloc(0)): Buffer {
   const body = typeof payload === 'string' ? Buffer.from(payload) : payload;
   const hdr = Buffer.allocUnsafe(8);
   hdr.writeUInt32LE(type, 0);
   hdr.writeUInt32LE(body.length, 4);
-  const all = Buffer.concat([hdr, body]);
+  return Buffer.concat([hdr, body]);
+}
+
+export function writeMessage(fd: number, type: number, payload: Buffer | string = Buffer.alloc(0)): void {
+  const all = encodeMessage(type, payload);
   let off = 0;
   while (off < all.length) off += fs.writeSync(fd, all, off, all.length - off);
 }

@@ -8,7 +8,9 @@ import { libc } from '../linux/libc';
 import { SOCK_CLOEXEC } from '../linux/constants';
 import { compileSeccomp, type CompiledSeccomp } from '../seccomp/compile';
 import { ioprioValue, schedAttr, u64 } from '../init/attributes';
-import type { StagePlan } from './plan';
+import type { StageHook, StagePlan } from './plan';
+import { envObject, hookCommand, hookName, type HookKind, type HookState } from './hook';
+import type { Hooks } from '../oci/spec';
 
 // Capabilities the running kernel does not know are dropped; create has warned about them already
 // (src/container/preflight.ts), on the runtime's log rather than the container's stderr.
@@ -147,4 +149,23 @@ export function stagePlan(spec: Spec, proc: Process, f: StageFacts): StagePlan {
     umask: proc.user?.umask ?? 0o022,
     preserveFds: f.preserveFds,
   };
+}
+
+/**
+ * Hooks the stage runs itself (startContainer), each as src/process/hook.ts would run it: argv0 and the
+ * arguments, exactly its env (or, without one, the process's final environment), the state JSON on stdin.
+ */
+export function stageHooks(kind: HookKind, hooks: Hooks | undefined, state: HookState, inherited: string[]): StageHook[] {
+  return (hooks?.[kind] ?? []).map((h, i) => {
+    const c = hookCommand(h, envObject(inherited));
+    return {
+      name: `${hookName(kind, i)} (${h.path})`,
+      path: c.file,
+      argv: [c.argv0, ...c.args],
+      env: Object.entries(c.env).map(([k, v]) => `${k}=${v}`),
+      timeoutMs: c.timeoutMs ?? 0,
+      timeoutText: (h.timeout ?? 0).toFixed(1),
+      state: JSON.stringify(state),
+    };
+  });
 }

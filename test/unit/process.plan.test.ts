@@ -2,8 +2,8 @@
 // attribute by attribute (read back as the stub reads it, ATTR_MORE pieces joined), and the mapping from the spec.
 import { describe, expect, it } from 'vitest';
 import { ATTR_MORE, AttrWriter, parseAttrs } from '../../src/process/protocol';
-import { CONSOLE_CLEAR_ONLCR, encodePlan, PLAN, schedAttrBytes, type StagePlan } from '../../src/process/plan';
-import { capMask, listenerState, passwdHome, processEnv, stagePlan } from '../../src/process/stage';
+import { CONSOLE_CLEAR_ONLCR, encodePlan, HOOK_ATTR, PLAN, schedAttrBytes, type StagePlan } from '../../src/process/plan';
+import { capMask, listenerState, passwdHome, processEnv, stageHooks, stagePlan } from '../../src/process/stage';
 import type { Process, Spec } from '../../src/oci';
 
 const base: StagePlan = {
@@ -157,9 +157,31 @@ describe('stagePlan', () => {
     expect(p.ioprio).toBe((2 << 13) | 6);
   });
 
-  it('refuses an unknown capability with its set in the message', () => {
-    expect(() => stagePlan(spec, { args: ['sh'], cwd: '/', capabilities: { permitted: ['CAP_NOPE'] } } as Process, facts)).toThrow(
-      'process.capabilities.permitted: unknown capability CAP_NOPE',
+  it.each(['bounding', 'effective', 'permitted', 'inheritable', 'ambient'] as const)('refuses an unknown capability in %s, naming the set', (set) => {
+    expect(() => stagePlan(spec, { args: ['sh'], cwd: '/', capabilities: { [set]: ['CAP_KILL', 'CAP_NOPE'] } } as unknown as Process, facts)).toThrow(
+      `process.capabilities.${set}: unknown capability CAP_NOPE`,
+    );
+  });
+
+  // Regression (was a bug): names were looked up in a plain object, so "toString" found Object.prototype's.
+  it('refuses names inherited from Object.prototype and lowercase names', () => {
+    for (const n of ['toString', 'constructor', 'cap_kill']) {
+      expect(() => stagePlan(spec, { args: ['sh'], cwd: '/', capabilities: { effective: [n] } } as Process, facts)).toThrow(`unknown capability ${n}`);
+    }
+  });
+
+  it('counts a capability listed twice once; the kernel\'s numbers for rlimit types', () => {
+    const p = stagePlan(spec, {
+      args: ['sh'], cwd: '/', capabilities: { effective: ['CAP_KILL', 'CAP_KILL'] },
+      rlimits: [{ type: 'RLIMIT_CORE', soft: 0, hard: 0 }, { type: 'RLIMIT_RTTIME', soft: 5, hard: 6 }],
+    } as Process, facts);
+    expect(p.caps.effective).toBe(1n << 5n);
+    expect(p.rlimits.map((r) => [r.resource, r.soft, r.hard])).toEqual([[4, 0n, 0n], [15, 5n, 6n]]);
+  });
+
+  it('refuses an unknown rlimit type', () => {
+    expect(() => stagePlan(spec, { args: ['sh'], cwd: '/', rlimits: [{ type: 'RLIMIT_FOO', soft: 1, hard: 1 }] } as Process, facts)).toThrow(
+      'process.rlimits: unknown type RLIMIT_FOO',
     );
   });
 
@@ -212,5 +234,41 @@ describe('listenerState', () => {
     const running = JSON.parse(listenerState({ ...f, status: 'running' }));
     expect(running.pid).toBe(42);
     expect(running.state).toEqual({ ociVersion: '1.3.0', id: 'c1', status: 'running', bundle: '/b', annotations: { a: 'b' } });
+  });
+});
+
+describe('hooks in the plan', () => {
+  const state = { ociVersion: '1.3.0', id: 'c1', status: 'created' as const, pid: 1, bundle: '/b' };
+
+  it('stageHooks: argv0 from args[0] (the path without args), the process env without env, a timeout and its text', () => {
+    const hooks = stageHooks(
+      'startContainer',
+      {
+        startContainer: [
+          { path: '/bin/hook', args: ['hook', '-x'], env: ['A=1', 'A=2', 'NONAME'], timeout: 2 },
+          { path: '/bin/other' },
+        ],
+      },
+      state,
+      ['PATH=/bin', 'HOME=/root'],
+    );
+    expect(hooks).toEqual([
+      { name: 'hooks.startContainer[0] (/bin/hook)', path: '/bin/hook', argv: ['hook', '-x'], env: ['A=2'], timeoutMs: 2000, timeoutText: '2.0', state: JSON.stringify(state) },
+      { name: 'hooks.startContainer[1] (/bin/other)', path: '/bin/other', argv: ['/bin/other'], env: ['PATH=/bin', 'HOME=/root'], timeoutMs: 0, timeoutText: '0.0', state: JSON.stringify(state) },
+    ]);
+    expect(stageHooks('startContainer', { startContainer: [{ path: '/h', env: [] }] }, state, ['X=1'])[0].env).toEqual([]);
+    expect(stageHooks('startContainer', undefined, state, [])).toEqual([]);
+  });
+
+  it('one nested attribute block per hook, in order', () => {
+    const hook = { name: 'n', path: '/p', argv: ['a', 'b'], env: ['E=1'], timeoutMs: 1500, timeoutText: '1.5', state: '{}' };
+    const found = decode({ ...base, hooks: [hook, { ...hook, name: 'm', env: [] }] }).filter((a) => a.attr === PLAN.HOOK);
+    expect(found).toHaveLength(2);
+    const inner = parseAttrs(found[0].data);
+    expect(inner.map((a) => a.attr)).toEqual([HOOK_ATTR.NAME, HOOK_ATTR.PATH, HOOK_ATTR.ARG, HOOK_ATTR.ARG, HOOK_ATTR.ENV, HOOK_ATTR.TIMEOUT, HOOK_ATTR.STATE]);
+    expect(inner.filter((a) => a.attr === HOOK_ATTR.ARG).map((a) => a.data.toString())).toEqual(['a\0', 'b\0']);
+    const t = inner.find((a) => a.attr === HOOK_ATTR.TIMEOUT)!.data;
+    expect([t.readUInt32LE(0), t.subarray(4).toString()]).toEqual([1500, '1.5\0']);
+    expect(parseAttrs(found[1].data).filter((a) => a.attr === HOOK_ATTR.ENV)).toEqual([]);
   });
 });
