@@ -7,6 +7,7 @@ import { cgroupDriver, isUnifiedOnly } from '../cgroups';
 import { libc } from '../linux/libc';
 import * as C from '../linux/constants';
 import { warn } from '../log';
+import { ignoring } from '../linux/errors';
 import { launch, type Launched } from '../process/launch';
 import { MSG, readMessage, writeMessage } from '../process/protocol';
 import { encodePlan } from '../process/plan';
@@ -252,6 +253,13 @@ function readInRoot(root: string, file: string): string | undefined {
   }
 }
 
+// The stub exits right after reporting the pid: reaped here, synchronously (as create does), rather than
+// through libuv's exit event a loop turn later; its handle then must not keep the loop alive.
+function reapStub(launched: Launched): void {
+  launched.stub.unref();
+  ignoring('ECHILD', () => libc().waitpid(launched.stub.pid!, 0));
+}
+
 const homeWanted = (env: string[] = []) => !env.some((e) => e.startsWith('HOME=') && e.length > 5);
 
 /**
@@ -260,7 +268,7 @@ const homeWanted = (env: string[] = []) => !env.some((e) => e.startsWith('HOME='
  * stage of the PLAN computed here (stub/stage.c) and execve()s the program: no second Node starts.
  * The caller is a subreaper: the process is reparented to it when the stub exits.
  */
-export async function execInContainer(store: Store, id: string, o: ExecOptions): Promise<Execed> {
+export function execInContainer(store: Store, id: string, o: ExecOptions): Execed {
   const st = store.load(id);
   const s = status(store, st);
   if (s === 'stopped') throw new Error('cannot exec in a stopped container');
@@ -355,9 +363,8 @@ export async function execInContainer(store: Store, id: string, o: ExecOptions):
     if (m?.type === MSG.ERROR) throw new Error(`unable to start container process: ${m.payload.toString('utf8')}`);
     if (m) throw new Error(`protocol: unexpected message ${m.type} from the exec stage`);
     fs.closeSync(launched.sock);
-    const stub = launched.stub;
     // Until the stub is gone the process is its child, not ours, and waitpid would not see it.
-    if (stub.exitCode === null && stub.signalCode === null) await new Promise((r) => stub.once('exit', r));
+    reapStub(launched);
     const pid = launched.pid;
     if (o.pidFile) writePidFile(o.pidFile, pid);
     return { pid, pipes, master };
@@ -371,8 +378,7 @@ export async function execInContainer(store: Store, id: string, o: ExecOptions):
       } catch {
         /* closed already */
       }
-      const stub = launched.stub;
-      if (stub.exitCode === null && stub.signalCode === null) await new Promise((r) => stub.once('exit', r));
+      reapStub(launched);
       // Once the stub is gone the process is our child (we are its subreaper): its pid cannot be reused until reaped.
       killAndReap(launched.pid, true);
     }
