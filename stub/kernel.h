@@ -48,6 +48,7 @@ struct cap_data {
 
 /* seccomp(2) */
 #define SECCOMP_SET_MODE_FILTER 1
+#define BPF_MAXINSNS 4096
 struct sock_fprog {
 	unsigned short len;
 	const void *filter;

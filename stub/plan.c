@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "stub.h"
+#include "kernel.h"
 
 /* A string attribute: one NUL-terminated string filling the data. */
 static const char *str(const char *data, uint32_t len, const char *what)
@@ -34,7 +35,7 @@ static uint32_t u32_of(const char *data, uint32_t len, const char *what)
 	return get_u32(data);
 }
 
-/* Lists are short (rlimits, argv, env): one realloc per element is fine. */
+/* Lists hold at most a few thousand entries: one realloc per element is fine. */
 static void *grow(void *v, size_t n, size_t size)
 {
 	v = realloc(v, (n + 1) * size);
@@ -179,6 +180,10 @@ void parse_plan(struct plan *p, char *buf, uint32_t len)
 		case PLAN_SECCOMP:
 			if (l < 12 || (l - 4) % 8)
 				die("PLAN: SECCOMP must be u32 flags and BPF instructions");
+			/* sock_fprog counts in an unsigned short: never truncate a filter. */
+			if ((l - 4) / 8 > BPF_MAXINSNS)
+				die("PLAN: SECCOMP program of %u instructions exceeds %u",
+				    (l - 4) / 8, BPF_MAXINSNS);
 			p->seccomp_flags = get_u32(d);
 			p->seccomp = d + 4;
 			p->seccomp_len = l - 4;
