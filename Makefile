@@ -27,7 +27,7 @@ deps: apt node_modules/.installed
 
 build/ocirun-stub: $(STUB_SRC) | apt
 	@mkdir -p build
-	musl-gcc -static -Os -Wall -Wextra -Werror -o $@ stub/stub.c
+	musl-gcc -static -Os -Wall -Wextra -Werror -o $@ $(filter %.c,$(STUB_SRC))
 	strip $@
 
 dist/ocirun: node_modules/.installed build/ocirun-stub build.mjs $(SRC)

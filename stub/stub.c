@@ -1,6 +1,9 @@
-/* stub/stub.c: the static pre-init helper. Owns creating/joining namespaces,
- * the fork into the new PID namespace and the re-exec as `ocirun init` (or,
- * in HOLD mode, keeping a new user namespace alive for the runtime). */
+/* stub/stub.c: the static pre-init helper's entry. Owns creating/joining
+ * namespaces, the fork into the new PID namespace, and what the child becomes:
+ * `ocirun init` (create), or the process itself through the final stage of a
+ * PLAN (exec: stub/stage.c). HOLD mode keeps a new user namespace alive for
+ * the runtime. With _OCIRUN_PLAN set it is create's init itself, exec'd by
+ * the JS init to run the final stage and wait for `start`. */
 
 /*
  * A multithreaded process (Node) cannot unshare/setns a user or mount
@@ -18,44 +21,14 @@
 #include <limits.h>
 #include <sched.h>
 #include <signal.h>
-#include <stdarg.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
-#include <sys/socket.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-/* musl's headers trail the kernel; these values are ABI and never change. */
-#ifndef CLONE_NEWTIME
-#define CLONE_NEWTIME 0x00000080
-#endif
-#ifndef CLONE_NEWCGROUP
-#define CLONE_NEWCGROUP 0x02000000
-#endif
-#ifndef AT_EMPTY_PATH
-#define AT_EMPTY_PATH 0x1000
-#endif
-#ifndef SYS_execveat
-#error "SYS_execveat is missing (its number is per-architecture; add it here)"
-#endif
-
-enum { MSG_BOOTSTRAP = 1, MSG_MAPS_REQUEST, MSG_MAPS_DONE, MSG_PID, MSG_ERROR };
-enum {
-	ATTR_CLONE_FLAGS = 1, ATTR_NS_JOIN, ATTR_EXE_FD, ATTR_TIMENS_OFFSETS,
-	ATTR_ARGV, ATTR_HOLD
-};
-
-#define MAX_PAYLOAD 65536
-#define ALIGN4(n) (((n) + 3u) & ~3u)
-
-struct wire_hdr {
-	uint32_t type;
-	uint32_t len;
-};
+#include "stub.h"
+#include "kernel.h"
 
 static const struct {
 	uint32_t flag;
@@ -69,8 +42,7 @@ static const struct {
 #define NS_ALL (CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | \
 		CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWCGROUP | CLONE_NEWTIME)
 
-/* The parsed BOOTSTRAP message; strings point into boot_buf. */
-static int sock = -1;
+/* The parsed BOOTSTRAP message; strings point into its buffer. */
 static uint32_t clone_flags;
 static struct {
 	int fd;
@@ -78,13 +50,10 @@ static struct {
 } joins[NS_COUNT];
 static unsigned njoins;
 static int exe_fd = -1;
-static int hold;
+static int hold, stage;
 static const char *timens_text;
 static uint32_t timens_len;
-static char *exec_argv[MAX_PAYLOAD + 1];
-
-static _Alignas(8) char boot_buf[MAX_PAYLOAD];
-static _Alignas(8) char reply_buf[MAX_PAYLOAD];
+static char **exec_argv;
 
 /* "mnt,pid,net" for error messages; flags are already validated. */
 static const char *ns_list(uint32_t flags)
@@ -102,137 +71,16 @@ static const char *ns_list(uint32_t flags)
 	return buf;
 }
 
-/* Returns bytes read, short only at EOF, or -1. */
-static ssize_t read_full(int fd, void *buf, size_t len)
+static void parse_bootstrap(char *buf, uint32_t len)
 {
-	size_t done = 0;
-
-	while (done < len) {
-		ssize_t n = read(fd, (char *)buf + done, len - done);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -1;
-		if (n == 0)
-			break;
-		done += (size_t)n;
-	}
-	return (ssize_t)done;
-}
-
-/* MSG_NOSIGNAL: a vanished runtime must give EPIPE, not kill us silently. */
-static int send_full(const void *buf, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = send(sock, buf, len, MSG_NOSIGNAL);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -1;
-		buf = (const char *)buf + n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-static int send_msg(uint32_t type, const void *payload, uint32_t len)
-{
-	struct wire_hdr h = { type, len };
-
-	if (send_full(&h, sizeof h) < 0)
-		return -1;
-	return send_full(payload, len);
-}
-
-static _Noreturn void vdie(int err, const char *fmt, va_list ap)
-{
-	char msg[512];
-	int n = vsnprintf(msg, sizeof msg, fmt, ap);
-
-	if (err && n >= 0 && (size_t)n < sizeof msg)
-		n += snprintf(msg + n, sizeof msg - n, ": %s", strerror(err));
-	if (n < 0 || (size_t)n >= sizeof msg)
-		n = n < 0 ? 0 : (int)sizeof msg - 1;
-	if (sock < 0 || send_msg(MSG_ERROR, msg, (uint32_t)n) < 0) {
-		/* Last resort only: fd 2 belongs to the container. */
-		write(2, "ocirun-stub: ", 13);
-		write(2, msg, (size_t)n);
-		write(2, "\n", 1);
-	}
-	_exit(1);
-}
-
-__attribute__((format(printf, 1, 2))) static _Noreturn void
-die(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vdie(0, fmt, ap);
-}
-
-__attribute__((format(printf, 1, 2))) static _Noreturn void
-die_errno(const char *fmt, ...)
-{
-	int err = errno;
-	va_list ap;
-
-	va_start(ap, fmt);
-	vdie(err, fmt, ap);
-}
-
-/* Reads one message into buf and returns its type; *len gets its size. */
-static uint32_t read_msg(char *buf, uint32_t *len, const char *what)
-{
-	struct wire_hdr h;
-	ssize_t n = read_full(sock, &h, sizeof h);
-
-	if (n < 0)
-		die_errno("read %s", what);
-	if (n != sizeof h)
-		die("read %s: connection closed by runtime", what);
-	if (h.len > MAX_PAYLOAD)
-		die("read %s: payload of %u bytes exceeds %u", what, h.len,
-		    MAX_PAYLOAD);
-	n = read_full(sock, buf, h.len);
-	if (n < 0)
-		die_errno("read %s", what);
-	if ((uint32_t)n != h.len)
-		die("read %s: connection closed mid-message", what);
-	/* The runtime gave up and reports the failure itself: just leave. */
-	if (h.type == MSG_ERROR)
-		_exit(1);
-	*len = h.len;
-	return h.type;
-}
-
-static uint32_t get_u32(const char *p)
-{
-	uint32_t v;
-
-	memcpy(&v, p, sizeof v);
-	return v;
-}
-
-static void parse_bootstrap(uint32_t len)
-{
+	struct attrs a = { buf, len, 0, "BOOTSTRAP" };
 	unsigned seen = 0, join_types = 0;
-	uint32_t off = 0;
+	uint16_t attr;
+	uint32_t alen;
+	char *data;
 
-	while (off < len) {
-		uint16_t attr, alen;
-		const char *data;
-
-		if (len - off < 4)
-			die("BOOTSTRAP: truncated attribute header");
-		memcpy(&attr, boot_buf + off, 2);
-		memcpy(&alen, boot_buf + off + 2, 2);
-		if (alen > len - off - 4)
-			die("BOOTSTRAP: attribute %u overruns the message", attr);
-		data = boot_buf + off + 4;
-		off += 4 + ALIGN4((uint32_t)alen);
-
-		if (attr < ATTR_CLONE_FLAGS || attr > ATTR_HOLD)
+	while (next_attr(&a, &attr, &data, &alen)) {
+		if (attr < ATTR_CLONE_FLAGS || attr > ATTR_STAGE)
 			die("BOOTSTRAP: unknown attribute %u", attr);
 		if (attr != ATTR_NS_JOIN && (seen & (1u << attr)))
 			die("BOOTSTRAP: duplicate attribute %u", attr);
@@ -288,8 +136,11 @@ static void parse_bootstrap(uint32_t len)
 
 			if (alen == 0 || data[alen - 1] != '\0')
 				die("BOOTSTRAP: ARGV must be NUL-terminated strings");
+			exec_argv = malloc((alen + 1) * sizeof *exec_argv);
+			if (!exec_argv)
+				die("BOOTSTRAP: out of memory");
 			for (uint32_t i = 0; i < alen; i += strlen(data + i) + 1)
-				exec_argv[argc++] = (char *)data + i;
+				exec_argv[argc++] = data + i;
 			exec_argv[argc] = NULL;
 			break;
 		}
@@ -298,13 +149,22 @@ static void parse_bootstrap(uint32_t len)
 				die("BOOTSTRAP: HOLD takes no data");
 			hold = 1;
 			break;
+		case ATTR_STAGE:
+			if (alen != 0)
+				die("BOOTSTRAP: STAGE takes no data");
+			stage = 1;
+			break;
 		}
 	}
-	if (hold)
+	/* Joining the container's mount namespace and then exec'ing ocirun would
+	 * run the container's ld.so: ocirun init joins it itself (mntns.ts). */
+	if (!stage && (join_types & CLONE_NEWNS))
+		die("BOOTSTRAP: NS_JOIN of mnt needs STAGE");
+	if (hold || stage)
 		return;
 	if (exe_fd < 0)
 		die("BOOTSTRAP: missing EXE_FD");
-	if (!exec_argv[0])
+	if (!exec_argv)
 		die("BOOTSTRAP: missing ARGV");
 	for (unsigned i = 0; i < njoins; i++)
 		if (joins[i].fd == exe_fd)
@@ -346,6 +206,7 @@ static void join_namespaces(void)
 static void create_user_namespace(void)
 {
 	uint32_t type, len;
+	char *reply;
 
 	if (unshare(CLONE_NEWUSER) < 0)
 		die_errno("unshare(user)");
@@ -355,9 +216,10 @@ static void create_user_namespace(void)
 	set_dumpable(1);
 	if (send_msg(MSG_MAPS_REQUEST, NULL, 0) < 0)
 		die_errno("send MAPS_REQUEST");
-	type = read_msg(reply_buf, &len, "MAPS_DONE");
+	type = read_msg(sock, &reply, &len, "MAPS_DONE");
 	if (type != MSG_MAPS_DONE)
 		die("expected MAPS_DONE, got message type %u", type);
+	free(reply);
 	set_dumpable(0);
 	/* A held namespace only describes a mapping, which need not map 0. */
 	if (hold)
@@ -403,6 +265,36 @@ static void write_timens_offsets(int fd)
 	close(fd);
 }
 
+/* exec: the runtime sends the PLAN once it knows our pid (a seccomp
+ * listener's state names it). create: the JS init wrote it into a memfd
+ * and exec'd us in its place (src/init/handoff.ts). */
+static _Noreturn void run_plan(int fd)
+{
+	struct plan p;
+	uint32_t type, len;
+	char *buf;
+
+	type = read_msg(fd, &buf, &len, "PLAN");
+	if (type != MSG_PLAN)
+		die("expected PLAN, got message type %u", type);
+	if (fd != sock)
+		close(fd);
+	parse_plan(&p, buf, len);
+	run_stage(&p);
+}
+
+/* An fd number from the environment, or -1. */
+static int env_fd(const char *name)
+{
+	const char *env = getenv(name);
+	char *end = NULL;
+	long fd = env ? strtol(env, &end, 10) : -1;
+
+	if (!env || !*env || *end || fd < 0 || fd > INT_MAX || fcntl((int)fd, F_GETFD) < 0)
+		return -1;
+	return (int)fd;
+}
+
 static _Noreturn void child(int sync_fd)
 {
 	char byte;
@@ -412,6 +304,8 @@ static _Noreturn void child(int sync_fd)
 	if (read_full(sync_fd, &byte, 1) != 1)
 		_exit(1);
 	close(sync_fd);
+	if (stage)
+		run_plan(sock);
 	/* init finds itself via /proc/self/exe; the fd must not leak into it. */
 	if (fcntl(exe_fd, F_SETFD, FD_CLOEXEC) < 0)
 		die_errno("exec init: EXE_FD");
@@ -459,11 +353,9 @@ static _Noreturn void hold_namespaces(void)
 
 int main(void)
 {
-	const char *env = getenv("_OCIRUN_SOCK");
-	char *end = NULL;
-	long fd = env ? strtol(env, &end, 10) : -1;
-	int timens_fd = -1, sync_pipe[2];
+	int timens_fd = -1, sync_pipe[2], plan_fd;
 	uint32_t type, len, rest;
+	char *boot;
 	pid_t pid;
 
 	/* First of all: a container process must never ptrace us or open our
@@ -471,15 +363,21 @@ int main(void)
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
 		die_errno("prctl(PR_SET_DUMPABLE, 0)");
 
-	if (!env || !*env || *end || fd < 0 || fd > INT_MAX ||
-	    fcntl((int)fd, F_GETFD) < 0)
+	sock = env_fd("_OCIRUN_SOCK");
+	if (sock < 0)
 		die("_OCIRUN_SOCK is missing or not an open fd");
-	sock = (int)fd;
+	/* create's JS init handing over its final stage: no namespaces to make. */
+	if (getenv("_OCIRUN_PLAN")) {
+		plan_fd = env_fd("_OCIRUN_PLAN");
+		if (plan_fd < 0)
+			die("_OCIRUN_PLAN is not an open fd");
+		run_plan(plan_fd);
+	}
 
-	type = read_msg(boot_buf, &len, "BOOTSTRAP");
+	type = read_msg(sock, &boot, &len, "BOOTSTRAP");
 	if (type != MSG_BOOTSTRAP)
 		die("expected BOOTSTRAP, got message type %u", type);
-	parse_bootstrap(len);
+	parse_bootstrap(boot, len);
 
 	rest = clone_flags & ~(uint32_t)CLONE_NEWUSER;
 	if ((rest & CLONE_NEWTIME) && timens_text)

@@ -3,6 +3,7 @@
 import { execInContainer } from '../container/exec';
 import { stdioPipes } from '../container/stdio';
 import { libc } from '../linux/libc';
+import { WNOHANG } from '../linux/constants';
 import { needArgs, store, type Command } from './command';
 import { containerRoot } from './run';
 import { exitCode, forwardSignals } from '../process/forward';
@@ -73,7 +74,9 @@ const cmd: Command = {
     const term = x.master !== undefined ? proxyTerminal(x.master) : undefined;
     const copied = term ? term.done : x.pipes?.copy();
     const unforward = forwardSignals(pid);
-    const { status } = await libc().waitpidAsync(pid);
+    // A short program is often gone already: no trip through the thread pool then.
+    const now = libc().waitpid(pid, WNOHANG);
+    const { status } = now.pid === pid ? now : await libc().waitpidAsync(pid);
     unforward();
     await copied;
     term?.close();

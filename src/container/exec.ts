@@ -7,9 +7,12 @@ import { cgroupDriver, isUnifiedOnly } from '../cgroups';
 import { libc } from '../linux/libc';
 import * as C from '../linux/constants';
 import { warn } from '../log';
+import { ignoring } from '../linux/errors';
 import { launch, type Launched } from '../process/launch';
-import { MSG, readMessage, sendJSON } from '../process/protocol';
-import type { InitConfig } from '../init/config';
+import { MSG, readMessage, writeMessage } from '../process/protocol';
+import { encodePlan } from '../process/plan';
+import { listenerState, passwdHome, prepareSeccomp, processEnv, stagePlan, type PreparedSeccomp } from '../process/stage';
+import { procfsHandle } from '../linux/procfs';
 import { hostLsm } from './preflight';
 import { NS_FLAGS } from './namespaces';
 import { writePidFile } from './pidfile';
@@ -18,7 +21,7 @@ import { killAndReap } from './create';
 import type { StdioPipes } from './stdio';
 import { checkTerminal, connectConsoleSocket } from './console';
 import { hostWindowSize, receiveMaster } from '../process/tty';
-import { withFd } from '../linux/inroot';
+import { openInRoot, withFd } from '../linux/inroot';
 
 // What the exec flags say about the process, before the container's spec fills in the rest.
 export interface ProcessFlags {
@@ -187,24 +190,25 @@ const NS_FILE: Record<string, string> = {
   user: 'user', mount: 'mnt', pid: 'pid', network: 'net', ipc: 'ipc', uts: 'uts', cgroup: 'cgroup', time: 'time',
 };
 
-interface Joins {
+interface Joined {
+  // Every namespace of the init that is not ours already, the mount namespace included.
   join: { fd: number; type: number }[];
-  mnt?: number;
-  userns: boolean;
+  // The container's /etc/passwd, when HOME has to come from it.
+  passwd?: string;
 }
 
-function closeJoins(j: Joins): void {
+function closeJoins(j: Joined): void {
   for (const x of j.join) fs.closeSync(x.fd);
-  if (j.mnt !== undefined) fs.closeSync(j.mnt);
+  j.join = [];
 }
 
 /**
- * Every namespace of the init that is not already ours, opened through one fd of its /proc directory
- * (a recycled pid makes the lookups fail instead of naming another process). The mount namespace is
- * kept apart: the init joins it itself, once its code is loaded (see docs/ARCHITECTURE.md).
+ * The init's namespaces and, if asked for, its /etc/passwd, all through one fd of its /proc directory
+ * (a recycled pid makes the lookups fail instead of naming another process). The file is resolved in the
+ * init's root with RESOLVE_IN_ROOT, so no link of the image can lead out of it.
  */
-function openJoins(st: StoredState): Joins {
-  const j: Joins = { join: [], userns: false };
+function openContainer(st: StoredState, wantPasswd: boolean): Joined {
+  const j: Joined = { join: [] };
   let dir = -1;
   try {
     try {
@@ -227,11 +231,9 @@ function openJoins(st: StoredState): Joins {
       }
       const ours = fs.statSync(`/proc/self/ns/${NS_FILE[type]}`);
       if (ours.ino === theirs.ino && ours.dev === theirs.dev) continue;
-      const fd = fs.openSync(file, fs.constants.O_RDONLY | C.O_CLOEXEC);
-      if (type === 'mount') j.mnt = fd;
-      else j.join.push({ fd, type: NS_FLAGS[type] });
-      if (type === 'user') j.userns = true;
+      j.join.push({ fd: fs.openSync(file, fs.constants.O_RDONLY | C.O_CLOEXEC), type: NS_FLAGS[type] });
     }
+    if (wantPasswd) j.passwd = readInRoot(`${base}/root`, '/etc/passwd');
     return j;
   } catch (e) {
     closeJoins(j);
@@ -241,11 +243,32 @@ function openJoins(st: StoredState): Joins {
   }
 }
 
+function readInRoot(root: string, file: string): string | undefined {
+  try {
+    return withFd(fs.openSync(root, C.O_PATH | fs.constants.O_DIRECTORY | C.O_CLOEXEC), (rootFd) =>
+      withFd(openInRoot(rootFd, file, fs.constants.O_RDONLY), (fd) => fs.readFileSync(fd, 'utf8')),
+    );
+  } catch {
+    return undefined;
+  }
+}
+
+// The stub exits right after reporting the pid: reaped here, synchronously (as create does), rather than
+// through libuv's exit event a loop turn later; its handle then must not keep the loop alive.
+function reapStub(launched: Launched): void {
+  launched.stub.unref();
+  ignoring('ECHILD', () => libc().waitpid(launched.stub.pid!, 0));
+}
+
+const homeWanted = (env: string[] = []) => !env.some((e) => e.startsWith('HOME=') && e.length > 5);
+
 /**
- * Starts the process and returns once it has exec'd (or fails with the init's error, leaving nothing).
+ * Starts the process and returns once it has exec'd (or fails with the stub's error, leaving nothing).
+ * The stub joins the container's namespaces and forks into its pid namespace; the child runs the final
+ * stage of the PLAN computed here (stub/stage.c) and execve()s the program: no second Node starts.
  * The caller is a subreaper: the process is reparented to it when the stub exits.
  */
-export async function execInContainer(store: Store, id: string, o: ExecOptions): Promise<Execed> {
+export function execInContainer(store: Store, id: string, o: ExecOptions): Execed {
   const st = store.load(id);
   const s = status(store, st);
   if (s === 'stopped') throw new Error('cannot exec in a stopped container');
@@ -259,30 +282,42 @@ export async function execInContainer(store: Store, id: string, o: ExecOptions):
   // In the foreground the pty gets our terminal's size before the program starts (runc resizes after).
   if (proc.terminal && !o.detach && !proc.consoleSize) proc.consoleSize = hostWindowSize();
   const cgPaths = subCgroupPaths(st.cgroupPaths, o.cgroup);
+  const spec = { ...st.config, process: proc };
 
   const l = libc();
   l.prctl(C.PR_SET_CHILD_SUBREAPER, 1);
-  const joins = openJoins(st);
+  const joined = openContainer(st, homeWanted(proc.env));
   let launched: Launched | undefined;
   let pipes: StdioPipes | undefined;
-  // The init sends the pty master over the console socket: --console-socket's, or our own socketpair.
+  // The stage sends the pty master over the console socket: --console-socket's, or our own socketpair.
   let consoleFd: number | undefined;
   let consoleOurs: number | undefined;
+  let seccomp: PreparedSeccomp | undefined;
   try {
+    // What the stage needs from the host, made while our paths are visible. Errors read as the init's did.
+    let env: string[];
+    try {
+      env = processEnv(proc.env ?? [], () => passwdHome(joined.passwd ?? '', proc.user?.uid ?? 0));
+      // As runc, exec uses the container's linux.seccomp.
+      seccomp = prepareSeccomp(spec.linux?.seccomp);
+    } catch (e) {
+      throw new Error(`unable to start container process: ${(e as Error).message}`);
+    }
     if (proc.terminal && o.consoleSocket) consoleFd = connectConsoleSocket(o.consoleSocket);
     else if (proc.terminal) [consoleOurs, consoleFd] = l.socketpair();
-    // With a terminal the pty is the process's stdio; the init starts with ours until it dup2s the slave.
+    // With a terminal the pty is the process's stdio; the stage starts with ours until it dup2s the slave.
     const io = proc.terminal ? undefined : o.stdio?.(st);
     pipes = io?.pipes;
-    const extraFds: Record<string, number> = {};
-    if (joins.mnt !== undefined) extraFds.mnt = joins.mnt;
+    const extraFds: Record<string, number> = { procfs: procfsHandle() };
     if (consoleFd !== undefined) extraFds.console = consoleFd;
+    if (seccomp?.listenerFd !== undefined) extraFds.listener = seccomp.listenerFd;
     launched = launch({
       cloneFlags: 0,
-      join: joins.join,
+      join: joined.join,
       stdio: io?.fds ?? [0, 1, 2],
       preserveFds: o.preserveFds,
       extraFds,
+      stage: true,
       beforeBootstrap: (stubPid) => {
         try {
           cgroupDriver(cgPaths).join(stubPid);
@@ -292,37 +327,30 @@ export async function execInContainer(store: Store, id: string, o: ExecOptions):
         if (proc.oomScoreAdj !== undefined) fs.writeFileSync(`/proc/${stubPid}/oom_score_adj`, String(proc.oomScoreAdj));
       },
     });
-    closeJoins(joins);
-    joins.join = [];
-    joins.mnt = undefined;
-    if (consoleFd !== undefined) fs.closeSync(consoleFd);
+    closeJoins(joined);
+    for (const fd of [consoleFd, seccomp?.listenerFd]) if (fd !== undefined) fs.closeSync(fd);
     consoleFd = undefined;
-    const spec = { ...st.config, process: proc };
-    const init: InitConfig = {
-      mode: 'exec',
-      id: st.id,
-      ociVersion: OCI_VERSION,
-      config: spec,
-      bundle: st.bundle,
-      rootfs: st.rootfs,
-      noPivot: false,
-      noNewKeyring: false,
-      preserveFds: o.preserveFds,
-      fifoFd: -1,
-      cgroups: [],
-      userns: joins.userns,
-      lastCap: hostLsm().lastCap,
-      mntFd: launched.fds.mnt,
-      consoleFd: launched.fds.console,
-      consoleProxied: consoleOurs !== undefined,
-    };
-    sendJSON(launched.sock, MSG.INIT, init);
+    const fds = launched.fds;
+    const plan = stagePlan(spec, proc, { lastCap: hostLsm().lastCap, env, preserveFds: o.preserveFds, procfsFd: fds.procfs, seccomp });
+    // runc's setns init: a session and a session keyring of its own name, not the container's.
+    plan.setsid = true;
+    plan.keyring = `_ses.${st.id}`;
+    plan.keyLabel = proc.selinuxLabel;
+    if (fds.console !== undefined) {
+      const size = proc.consoleSize;
+      plan.console = { fd: fds.console, rows: size?.height ?? 0, cols: size?.width ?? 0, clearOnlcr: consoleOurs !== undefined };
+    }
+    if (plan.seccomp && fds.listener !== undefined) {
+      const state = listenerState({ ociVersion: OCI_VERSION, id: st.id, bundle: st.bundle, spec, pid: launched.pid, status: 'running' });
+      plan.seccomp.listener = { fd: fds.listener, state };
+    }
+    writeMessage(launched.sock, MSG.PLAN, encodePlan(plan));
     let master: number | undefined;
     if (consoleOurs !== undefined) {
       try {
         master = withFd(consoleOurs, receiveMaster);
       } catch (e) {
-        // The init failed before sending it: its own message says why.
+        // The stage failed before sending it: its own message says why.
         const m = readMessage(launched.sock);
         if (m?.type === MSG.ERROR) throw new Error(`unable to start container process: ${m.payload.toString('utf8')}`);
         throw e;
@@ -330,29 +358,28 @@ export async function execInContainer(store: Store, id: string, o: ExecOptions):
         consoleOurs = undefined;
       }
     }
-    // No message is success: the socket is close-on-exec, so EOF means the program replaced the init.
+    // No message is success: the socket is close-on-exec, so EOF means the program replaced the stage.
     const m = readMessage(launched.sock);
     if (m?.type === MSG.ERROR) throw new Error(`unable to start container process: ${m.payload.toString('utf8')}`);
-    if (m) throw new Error(`protocol: unexpected message ${m.type} from the exec init`);
+    if (m) throw new Error(`protocol: unexpected message ${m.type} from the exec stage`);
     fs.closeSync(launched.sock);
-    const stub = launched.stub;
     // Until the stub is gone the process is its child, not ours, and waitpid would not see it.
-    if (stub.exitCode === null && stub.signalCode === null) await new Promise((r) => stub.once('exit', r));
+    reapStub(launched);
     const pid = launched.pid;
     if (o.pidFile) writePidFile(o.pidFile, pid);
     return { pid, pipes, master };
   } catch (e) {
-    closeJoins(joins);
+    closeJoins(joined);
     for (const fd of [consoleFd, consoleOurs]) if (fd !== undefined) fs.closeSync(fd);
+    if (!launched && seccomp?.listenerFd !== undefined) fs.closeSync(seccomp.listenerFd);
     if (launched) {
       try {
         fs.closeSync(launched.sock);
       } catch {
         /* closed already */
       }
-      const stub = launched.stub;
-      if (stub.exitCode === null && stub.signalCode === null) await new Promise((r) => stub.once('exit', r));
-      // Once the stub is gone the init is our child (we are its subreaper): its pid cannot be reused until reaped.
+      reapStub(launched);
+      // Once the stub is gone the process is our child (we are its subreaper): its pid cannot be reused until reaped.
       killAndReap(launched.pid, true);
     }
     throw e;

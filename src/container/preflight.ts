@@ -3,7 +3,6 @@
 import * as fs from 'node:fs';
 import type { Spec } from '../oci';
 import { capabilityNumber } from '../oci';
-import { lastCap } from '../init/credentials';
 import { warn } from '../log';
 
 function mountedTypes(): Map<string, string> {
@@ -32,6 +31,17 @@ export function selinuxEnabled(mounts = mountedTypes()): boolean {
     return label !== '' && label !== 'kernel';
   } catch {
     return false;
+  }
+}
+
+// Read by the runtime (once per create or exec) and handed to the final stage: the init never reads it, since
+// after the pivot a container whose /proc is a fake directory could claim a low value and keep capabilities
+// in the bounding set.
+export function lastCap(): number {
+  try {
+    return Number(fs.readFileSync('/proc/sys/kernel/cap_last_cap', 'utf8'));
+  } catch {
+    return 40;
   }
 }
 

@@ -1,13 +1,11 @@
 // Per-thread attributes of the container process that execve keeps: scheduler, I/O priority, NUMA
-// memory policy and persona. Owns their encoding for the kernel and their application in the init.
-import type { LinuxIOPriority, LinuxMemoryPolicy, LinuxPersonality, Scheduler, Spec } from '../oci';
+// memory policy and persona. Owns their encoding for the kernel; the final stage (stub/stage.c) applies
+// all but the memory policy, which create's init sets on its main thread, the one that exec's the stub.
+import type { LinuxIOPriority, LinuxMemoryPolicy, LinuxPersonality, Scheduler } from '../oci';
 import { parseIdList, idMask } from '../oci/idlist';
 import { libc, type SchedAttr } from '../linux/libc';
 import * as C from '../linux/constants';
-import { errnoText, isErrno } from '../linux/errors';
-
-// All of these act on the calling thread only. The init sets them from the JS main thread, which is
-// the thread that later calls execve, so the user's program starts with them.
+import { errnoText } from '../linux/errors';
 
 const U64_MAX = 0xffffffffffffffffn;
 
@@ -31,31 +29,8 @@ export function schedAttr(s: Scheduler): SchedAttr {
   };
 }
 
-export function applyScheduler(spec: Spec): void {
-  const s = spec.process?.scheduler;
-  if (!s) return;
-  try {
-    libc().schedSetattr(0, schedAttr(s));
-  } catch (e) {
-    // A cpuset narrower than the root domain makes the kernel refuse SCHED_DEADLINE admission.
-    if (isErrno(e, 'EPERM') && spec.linux?.resources?.cpu?.cpus) {
-      throw new Error(`process.scheduler: process scheduler can't be used together with AllowedCPUs`);
-    }
-    throw new Error(`process.scheduler: error setting scheduler: ${errnoText(e)}`);
-  }
-}
-
 export function ioprioValue(p: LinuxIOPriority): number {
   return (C.IOPRIO_CLASS[p.class] << C.IOPRIO_CLASS_SHIFT) | (p.priority ?? 0);
-}
-
-export function applyIOPriority(p: LinuxIOPriority | undefined): void {
-  if (!p) return;
-  try {
-    libc().ioprioSet(C.IOPRIO_WHO_PROCESS, 0, ioprioValue(p));
-  } catch (e) {
-    throw new Error(`process.ioPriority: failed to set io priority: ${errnoText(e)}`);
-  }
 }
 
 /** set_mempolicy(2) arguments. The kernel reads maxnode-1 bits, hence the +1. */
@@ -79,20 +54,4 @@ export function applyMemoryPolicy(mp: LinuxMemoryPolicy | undefined): void {
 /** The spec defines no persona flags yet; runc ignores them (with a warning at create). */
 export function personalityValue(p: LinuxPersonality): number {
   return C.PERSONA[p.domain];
-}
-
-export function applyPersonality(p: LinuxPersonality | undefined): void {
-  if (!p) return;
-  try {
-    libc().personality(personalityValue(p));
-  } catch (e) {
-    throw new Error(`linux.personality: personality: ${errnoText(e)}`);
-  }
-}
-
-/** In runc's order, after no_new_privs and before the user and capabilities change. */
-export function applyProcessAttributes(spec: Spec): void {
-  applyScheduler(spec);
-  applyIOPriority(spec.process?.ioPriority);
-  applyMemoryPolicy(spec.linux?.memoryPolicy);
 }

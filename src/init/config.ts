@@ -1,4 +1,4 @@
-// What the runtime tells the JS init in the INIT message: the spec plus host-side facts.
+// What the runtime tells create's JS init in the INIT message: the spec plus host-side facts.
 // Owns the InitConfig shape shared by src/container (sender) and src/init (receiver).
 import type { Spec } from '../oci';
 
@@ -10,10 +10,8 @@ export interface CgroupMountInfo {
 }
 
 export interface InitConfig {
-  // 'exec' joins a running container (no rootfs set-up, no exec fifo); absent means create.
-  mode?: 'create' | 'exec';
-  // The container's mount namespace (exec), or the one linux.namespaces joins by path (create): the
-  // init enters it itself, after everything it runs is loaded (src/init/mntns.ts).
+  // The mount namespace linux.namespaces joins by path: the init enters it itself, after everything it
+  // runs is loaded (src/init/mntns.ts).
   mntFd?: number;
   id: string;
   // The runtime's spec version, for the state JSON the init hands to createContainer/startContainer hooks.
@@ -38,6 +36,4 @@ export interface InitConfig {
   cgroupns?: boolean;
   // process.terminal: the connected console socket that receives the pty master (src/init/console.ts).
   consoleFd?: number;
-  // The runtime proxies the pty itself (a foreground exec -t): ONLCR is cleared before the process runs.
-  consoleProxied?: boolean;
 }

@@ -1,6 +1,5 @@
-// process.terminal inside the container: a pty from the container's own devpts, its master sent over the
-// console socket, its slave the controlling terminal and stdio (and, for the init, bound over /dev/console).
-import { clearOnlcr } from '../linux/termios';
+// process.terminal inside a new container: a pty from the container's own devpts, its master sent over the
+// console socket, its slave the controlling terminal, stdio and /dev/console. (exec's: stub/console.c.)
 import * as fs from 'node:fs';
 import { libc } from '../linux/libc';
 import * as C from '../linux/constants';
@@ -86,12 +85,11 @@ function mountConsole(rootFd: number, peer: number): void {
 }
 
 /**
- * runc's setupConsole + Setctty, for the init (mountConsole: /dev/console is bound) and for exec (not).
- * Runs after the pivot, with setsid() done, as root. consoleFd is the connected console socket (closed
+ * runc's setupConsole + Setctty for the init. Runs after the pivot, with setsid() done, as root. consoleFd is the connected console socket (closed
  * here); the master goes over it as runc sends it: payload "/dev/ptmx" and exactly one fd (SCM_RIGHTS).
  * The slave ends up as fds 0, 1 and 2, owned by process.user.uid (runc's fixStdioPermissions).
  */
-export function setupConsole(consoleFd: number, proc: Process, opts: { mountConsole: boolean; clearOnlcr?: boolean }): void {
+export function setupConsole(consoleFd: number, proc: Process): void {
   const l = libc();
   try {
     withFd(fs.openSync('/', C.O_PATH | fs.constants.O_DIRECTORY | C.O_CLOEXEC), (rootFd) => {
@@ -99,9 +97,7 @@ export function setupConsole(consoleFd: number, proc: Process, opts: { mountCons
         withFd(openPeer(master), (peer) => {
           const size = proc.consoleSize;
           if (size && size.height !== 0 && size.width !== 0) setWinsize(master, size.height, size.width);
-          if (opts.mountConsole) mountConsole(rootFd, peer);
-          // A foreground exec's proxy only gets the master after the process may have written: clear here.
-          if (opts.clearOnlcr) clearOnlcr(master);
+          mountConsole(rootFd, peer);
           l.sendFds(consoleFd, Buffer.from('/dev/ptmx'), [master]);
           for (const fd of [0, 1, 2]) l.dup3(peer, fd, 0);
         });

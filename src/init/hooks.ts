@@ -1,7 +1,7 @@
 // The hooks around the init's own steps: asking the runtime to run prestart + createRuntime (MSG.HOOK round trip),
-// and running createContainer and startContainer itself, inside the container's namespaces, as runc's init does.
+// and running createContainer itself, inside the container's namespaces, as runc's init does.
 import { MSG, readMessage, writeMessage } from '../process/protocol';
-import { envObject, hookState, runHooks, type HookBase, type HookStatus } from '../process/hook';
+import { envObject, hookState, runHooks, type HookBase } from '../process/hook';
 import type { InitConfig } from './config';
 
 const base = (cfg: InitConfig): HookBase => ({
@@ -24,11 +24,10 @@ export function requestRuntimeHooks(cfg: InitConfig, sock: number): void {
 }
 
 // createContainer: after the mounts, before pivot_root, cwd the rootfs on the host's paths (runc chdirs there).
-// startContainer: after `start` opened the exec fifo, just before execve, as the container's user.
 // pid is the init's pid as the container sees it: runtime.md says so for hooks run in the container namespace.
-// A hook without env inherits the container process's environment, as runc's init (which has set it) passes on:
-// process.env for createContainer, and for startContainer the final one (with the HOME runc adds), given as `env`.
-export function runContainerHooks(cfg: InitConfig, kind: 'createContainer' | 'startContainer', status: HookStatus, cwd?: string, env?: string[]): void {
-  const inherited = envObject(env ?? cfg.config.process?.env ?? []);
-  runHooks(kind, cfg.config.hooks, hookState(base(cfg), status, process.pid), cwd, inherited);
+// A hook without env inherits the container process's environment, as runc's init passes on. (startContainer
+// hooks are run by the stub's final stage: src/process/stage.ts stageHooks.)
+export function runCreateContainerHooks(cfg: InitConfig): void {
+  const inherited = envObject(cfg.config.process?.env ?? []);
+  runHooks('createContainer', cfg.config.hooks, hookState(base(cfg), 'creating', process.pid), cfg.rootfs, inherited);
 }

@@ -2,7 +2,7 @@
 // Unit tests replace the whole object with setLibc(); nothing else in src/ calls koffi directly.
 import { koffi, type KoffiFn } from './native';
 import { SysError } from './errors';
-import { AT_FDCWD, BPF_CMD, SCHED_ATTR_SIZE, SYS, SYS_BPF } from './constants';
+import { AT_EMPTY_PATH, AT_FDCWD, BPF_CMD, SCHED_ATTR_SIZE, SYS, SYS_BPF } from './constants';
 
 /** struct sched_attr without the utilisation clamps (the spec has no fields for them). */
 export interface SchedAttr {
@@ -109,6 +109,8 @@ export interface Libc {
   // seccomp(SECCOMP_SET_MODE_FILTER, flags, &(struct sock_fprog){ len, filter }) on the calling thread:
   // the listener fd with SECCOMP_FILTER_FLAG_NEW_LISTENER, else 0.
   seccompSetFilter(flags: number, filter: Buffer): number;
+  // execveat(fd, "", argv, envp, AT_EMPTY_PATH): create's init becoming the stub (src/init/handoff.ts).
+  execveatFd(fd: number, argv: string[], envp: string[]): never;
 }
 
 let current: Libc | undefined;
@@ -480,6 +482,10 @@ function bind(): Libc {
     },
     seccompSetFilter: (flags, filter) =>
       check('seccomp(SECCOMP_SET_MODE_FILTER)', syscall(SYS.seccomp, 'uint', 1, 'uint', flags, 'ocirun_sock_fprog *', { len: filter.length / 8, filter })),
+    execveatFd: (fd, argv, envp) => {
+      f('int execveat(int dirfd, const char *path, const char **argv, const char **envp, int flags)')(fd, '', [...argv, null], [...envp, null], AT_EMPTY_PATH);
+      throw new SysError('execveat', errno(), String(fd));
+    },
     recvDontWait: (fd, into) => {
       const r = Number(recv(fd, into, into.byteLength, 0x40 /* MSG_DONTWAIT */));
       if (r === -1) {

@@ -1,5 +1,5 @@
 // termios(3) on a tty fd through TCGETS/TCSETS: the raw struct, and runc's ClearONLCR.
-// Shared by the init (a pty it hands to a foreground proxy) and the proxy itself.
+// Used by the foreground proxy (src/process/tty.ts); an exec's pty has ONLCR cleared by the stub (stub/console.c).
 import { libc } from './libc';
 import * as C from './constants';
 

@@ -5,7 +5,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { libc } from '../linux/libc';
 import { koffiAddonFd, KOFFI_FD_ENV } from '../linux/native';
 import { CLONE_NEWUSER } from '../linux/constants';
-import { ATTR, AttrWriter, MSG, SOCK_ENV, readMessage, writeMessage } from './protocol';
+import { ATTR, AttrWriter, MSG, SOCK_ENV, STUB_FD_ENV, readMessage, writeMessage } from './protocol';
 import { sealedSelf, stubMemfd } from './seal';
 import { procfsWrite } from '../linux/procfs';
 import type { LinuxIDMapping } from '../oci';
@@ -24,6 +24,9 @@ export interface LaunchOptions {
   extraFds: Record<string, number>;
   // Runs with the stub's pid before it creates any namespace: cgroup placement, oom_score_adj.
   beforeBootstrap?: (stubPid: number) => void;
+  // exec: the stub's child runs the final stage of a PLAN message, sent after PID, instead of exec'ing ocirun init,
+  // so it gets neither ocirun nor the addon, and may join the mount namespace itself.
+  stage?: boolean;
 }
 
 export interface Launched {
@@ -41,25 +44,27 @@ export function launch(o: LaunchOptions): Launched {
   const opened: number[] = [theirs];
   let child: ChildProcess | undefined;
   try {
-    const exe = sealedSelf();
-    opened.push(exe);
+    const exe = o.stage ? -1 : sealedSelf();
+    if (exe >= 0) opened.push(exe);
     const stub = stubMemfd();
     opened.push(stub);
-    const addon = koffiAddonFd();
+    const addon = o.stage ? -1 : koffiAddonFd();
 
     // Child fd layout: 0-2 stdio, 3.. preserved fds (same numbers), then ours.
     const stdio: (number | 'ignore')[] = [...o.stdio];
     for (let i = 0; i < o.preserveFds; i++) stdio.push(3 + i);
     const place = (fd: number) => stdio.push(fd) - 1;
     const sockAt = place(theirs);
-    const exeAt = place(exe);
+    const exeAt = exe >= 0 ? place(exe) : -1;
     const fds: Record<string, number> = {};
     for (const [name, fd] of Object.entries(o.extraFds)) fds[name] = place(fd);
     const addonAt = addon >= 0 ? place(addon) : -1;
+    const stubAt = o.stage ? -1 : place(stub);
     const join = o.join.map((j) => ({ fd: place(j.fd), type: j.type }));
 
     const env: Record<string, string> = { [SOCK_ENV]: String(sockAt) };
     if (addonAt >= 0) env[KOFFI_FD_ENV] = String(addonAt);
+    if (stubAt >= 0) env[STUB_FD_ENV] = String(stubAt);
     child = spawn(`/proc/self/fd/${stub}`, [], { argv0: 'ocirun-stub', stdio: stdio as never, env });
     // spawn() has forked and exec'd by the time it returns; a failure to exec surfaces as a missing pid.
     if (!child.pid) throw new Error('cannot start the ocirun stub');
@@ -68,10 +73,9 @@ export function launch(o: LaunchOptions): Launched {
 
     o.beforeBootstrap?.(child.pid);
 
-    const attrs = new AttrWriter()
-      .u32(ATTR.CLONE_FLAGS, o.cloneFlags)
-      .u32(ATTR.EXE_FD, exeAt)
-      .strings(ATTR.ARGV, ['ocirun', 'init']);
+    const attrs = new AttrWriter().u32(ATTR.CLONE_FLAGS, o.cloneFlags);
+    if (o.stage) attrs.add(ATTR.STAGE, Buffer.alloc(0));
+    else attrs.u32(ATTR.EXE_FD, exeAt).strings(ATTR.ARGV, ['ocirun', 'init']);
     for (const j of join) attrs.u32(ATTR.NS_JOIN, j.fd, j.type);
     if (o.timensOffsets) attrs.add(ATTR.TIMENS_OFFSETS, Buffer.from(o.timensOffsets));
     writeMessage(ours, MSG.BOOTSTRAP, attrs.build());

@@ -4,6 +4,8 @@ import * as fs from 'node:fs';
 
 // The environment variable naming the stub's (and the init's) end of the socket.
 export const SOCK_ENV = '_OCIRUN_SOCK';
+// create's init: the stub's memfd, which it exec's in its place for the final stage (src/init/handoff.ts).
+export const STUB_FD_ENV = '_OCIRUN_STUB';
 
 export const MSG = {
   BOOTSTRAP: 1,
@@ -11,6 +13,8 @@ export const MSG = {
   MAPS_DONE: 3,
   PID: 4,
   ERROR: 5,
+  // runtime -> stub's child: the final stage of an exec'd process (src/process/plan.ts)
+  PLAN: 6,
   // runtime <-> JS init, JSON payloads
   INIT: 16,
   HOOK: 17,
@@ -26,7 +30,12 @@ export const ATTR = {
   ARGV: 5,
   // Empty: create the namespaces, report the stub's own pid, and wait for EOF instead of exec'ing.
   HOLD: 6,
+  // Empty: the child runs the final stage of a PLAN message (exec) instead of exec'ing ocirun init.
+  STAGE: 7,
 } as const;
+
+// Set on an attribute type: its data continues in the next attribute (data longer than a u16 length).
+export const ATTR_MORE = 0x8000;
 
 export interface Message {
   type: number;
@@ -64,12 +73,17 @@ export function readMessage(fd: number): Message | null {
   return { type, payload };
 }
 
-export function writeMessage(fd: number, type: number, payload: Buffer | string = Buffer.alloc(0)): void {
+// One message as it goes over the wire: header and payload.
+export function encodeMessage(type: number, payload: Buffer | string = Buffer.alloc(0)): Buffer {
   const body = typeof payload === 'string' ? Buffer.from(payload) : payload;
   const hdr = Buffer.allocUnsafe(8);
   hdr.writeUInt32LE(type, 0);
   hdr.writeUInt32LE(body.length, 4);
-  const all = Buffer.concat([hdr, body]);
+  return Buffer.concat([hdr, body]);
+}
+
+export function writeMessage(fd: number, type: number, payload: Buffer | string = Buffer.alloc(0)): void {
+  const all = encodeMessage(type, payload);
   let off = 0;
   while (off < all.length) off += fs.writeSync(fd, all, off, all.length - off);
 }
@@ -90,6 +104,17 @@ export class AttrWriter {
     this.parts.push(hdr, data, Buffer.alloc(pad));
     return this;
   }
+  // Data of any length, as attributes of at most 0xfffc bytes, each but the last marked ATTR_MORE.
+  chunked(attr: number, data: Buffer): this {
+    const max = 0xfffc;
+    let off = 0;
+    for (; data.length - off > max; off += max) this.add(attr | ATTR_MORE, data.subarray(off, off + max));
+    return this.add(attr, data.subarray(off));
+  }
+  // One NUL-terminated string.
+  string(attr: number, value: string): this {
+    return this.chunked(attr, Buffer.from(value + '\0'));
+  }
   u32(attr: number, ...values: number[]): this {
     const b = Buffer.allocUnsafe(4 * values.length);
     values.forEach((v, i) => b.writeUInt32LE(v >>> 0, 4 * i));
@@ -103,13 +128,19 @@ export class AttrWriter {
   }
 }
 
+// The stub's reading of attributes: ATTR_MORE pieces are joined into one attribute.
 export function parseAttrs(buf: Buffer): { attr: number; data: Buffer }[] {
   const out: { attr: number; data: Buffer }[] = [];
+  let more = false;
   let off = 0;
   while (off + 4 <= buf.length) {
-    const attr = buf.readUInt16LE(off);
+    const type = buf.readUInt16LE(off);
     const len = buf.readUInt16LE(off + 2);
-    out.push({ attr, data: buf.subarray(off + 4, off + 4 + len) });
+    const data = buf.subarray(off + 4, off + 4 + len);
+    const last = out[out.length - 1];
+    if (more && last) last.data = Buffer.concat([last.data, data]);
+    else out.push({ attr: type & ~ATTR_MORE, data });
+    more = (type & ATTR_MORE) !== 0;
     off += 4 + len + ((4 - (len % 4)) % 4);
   }
   return out;

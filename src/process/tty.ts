@@ -7,7 +7,7 @@ import * as C from '../linux/constants';
 import { clearOnlcr, getTermios, setTermios } from '../linux/termios';
 
 /**
- * The master the init sent over sock (one recvmsg; the init sends before READY, so this does not block
+ * The master the init (or exec's stub) sent over sock (one recvmsg; it is sent before READY, so this does not block
  * once create has returned). Exactly one fd must come, as containerd and conmon expect; sock stays open.
  */
 export function receiveMaster(sock: number): number {
@@ -79,7 +79,7 @@ export interface TerminalProxy {
  */
 export function proxyTerminal(master: number): TerminalProxy {
   const host = hostConsole();
-  // As runc's ClearONLCR (exec's init has done it already, before its process could write).
+  // As runc's ClearONLCR (for exec the stub has done it already, before its process could write).
   clearOnlcr(master);
 
   let saved: Buffer | undefined;

@@ -250,6 +250,60 @@ describe('flags', () => {
   });
 });
 
+describe('the final stage (run by the stub from the runtime\'s PLAN), as runc', () => {
+  test('HOME comes from the container\'s /etc/passwd, resolved in its root (an absolute link stays inside)', () => {
+    const pair = each('exec-home', (c) => {
+      const rootfs = path.join(c.dir, 'rootfs');
+      fs.mkdirSync(path.join(rootfs, 'srv'), { recursive: true });
+      fs.writeFileSync(path.join(rootfs, 'srv', 'pw'), 'root:x:0:0:root:/root:/bin/sh\nu:x:1000:1000::/inside-home:/bin/sh\n');
+      fs.rmSync(path.join(rootfs, 'etc', 'passwd'));
+      fs.symlinkSync('/srv/pw', path.join(rootfs, 'etc', 'passwd'));
+      return [exec(c, ['-u', '1000', c.id, ...sh('echo HOME=$HOME')]), exec(c, ['-u', '4242', c.id, ...sh('echo HOME=$HOME')])];
+    });
+    expect(pair.ocirun.map((r) => r.stdout)).toEqual(['HOME=/inside-home\n', 'HOME=/\n']);
+    expect(pair.ocirun.map((r) => r.stdout)).toEqual(pair.runc.map((r) => r.stdout));
+  });
+
+  test('a cwd only the user may enter: changed into once more after the switch', () => {
+    const pair = each(
+      'exec-cwd-user',
+      (c) => exec(c, ['-u', '1000:1000', '--cwd', '/home/user/private', c.id, ...sh('pwd; touch x && echo wrote')]),
+      { extraMounts: [{ destination: '/home/user/private', type: 'tmpfs', source: 'tmpfs', options: ['mode=700', 'uid=1000'] }] },
+    );
+    expectSame(pair, 'wrote');
+  });
+
+  test('--process rlimits: a soft limit above the hard one fails as in runc, leaving nothing', () => {
+    const file = path.join(sb.dir('rl'), 'process.json');
+    fs.writeFileSync(file, JSON.stringify({ args: ['true'], cwd: '/', user: { uid: 0, gid: 0 }, env: ['PATH=/bin'], rlimits: [{ type: 'RLIMIT_NOFILE', hard: 100, soft: 200 }] }));
+    const pair = each('exec-rlimit', (c) => {
+      const r = exec(c, ['--process', file, c.id]);
+      expect(state(c.rt, c.id).status).toBe('running');
+      return r;
+    });
+    expectFailed(pair.runc, 'error setting rlimit type 7: invalid argument');
+    expectFailed(pair.ocirun, 'exec failed: unable to start container process: process.rlimits[0] (RLIMIT_NOFILE): error setting rlimit type 7: invalid argument');
+  });
+
+  test('--process umask and rlimits reach the process', () => {
+    const file = path.join(sb.dir('um'), 'process.json');
+    const proc = { args: sh('umask; ulimit -n'), cwd: '/', env: ['PATH=/bin'], user: { uid: 0, gid: 0, umask: 0o27 }, rlimits: [{ type: 'RLIMIT_NOFILE', hard: 300, soft: 200 }] };
+    fs.writeFileSync(file, JSON.stringify(proc));
+    const pair = each('exec-umask', (c) => exec(c, ['--process', file, c.id]));
+    for (const r of RUNTIMES) expect(pair[r].code, `${r}\n${explain(pair[r])}`).toBe(0);
+    // runc 1.1.5 ignores user.umask for exec (it keeps 0022); config.md says the process gets it.
+    expect(pair.runc.stdout).toBe('0022\n200\n');
+    expect(pair.ocirun.stdout).toBe('0027\n200\n');
+  });
+
+  test('an environment entry longer than one attribute (64 KiB) and many entries', () => {
+    const big = 'x'.repeat(100_000);
+    const many = Array.from({ length: 300 }, (_, i) => ['--env', `V${i}=${i}`]).flat();
+    const pair = each('exec-bigenv', (c) => exec(c, ['--env', `BIG=${big}`, ...many, c.id, ...sh('echo ${#BIG} $V0 $V299; env | wc -l')]));
+    expectSame(pair, '100000 0 299\n');
+  });
+});
+
 describe('security', () => {
   test('CVE-2022-29162: the inheritable set stays empty, with --cap too', () => {
     const c = startContainer('ocirun', 'exec-capinh');

@@ -235,3 +235,44 @@ describe('concurrent delete --force', () => {
     }
   });
 });
+
+// The init hands its last steps to the static stub (src/init/handoff.ts), so what waits on exec.fifo between
+// create and start is not a JS engine: the limits, applied at READY, are charged for that small process.
+describe('a created container\'s waiting init', () => {
+  test('is small (no JS heap waits for start)', () => {
+    const rt = sb.runtime('ocirun');
+    const id = sb.track(rt, uniqueId('lc-rss'));
+    const b = sb.bundle({ args: ['true'] });
+    ok(create(rt, id, b.dir));
+    try {
+      const pid = state(rt, id).pid;
+      const rss = Number(/^VmRSS:\s+(\d+) kB/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]);
+      // A Node process is tens of MB; the stub a few hundred kB.
+      expect(rss).toBeGreaterThan(0);
+      expect(rss).toBeLessThan(4096);
+      expect(fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8')).toBe('ocirun\0init\0');
+    } finally {
+      ok(del(rt, id, true));
+    }
+  });
+
+  test('an 8 MiB memory limit works, as under runc (it failed while a JS init waited)', () => {
+    const limit = 8 * 1024 * 1024;
+    const out = {} as Record<RuntimeName, RunResult>;
+    for (const name of RUNTIMES) {
+      const rt = sb.runtime(name);
+      const id = sb.track(rt, uniqueId('lc-mem8'));
+      const b = sb.bundle(
+        {
+          args: sh('cat /sys/fs/cgroup/memory/memory.limit_in_bytes 2>/dev/null || cat /sys/fs/cgroup/memory.max; echo ran'),
+          edit: (s) => void (((s.linux!.resources ??= {}) as Record<string, unknown>).memory = { limit }),
+        },
+        `bundle-${name}`,
+      );
+      out[name] = run(rt, ['run', '--bundle', b.dir, id]);
+    }
+    for (const name of RUNTIMES) expect(out[name].code, `${name}\n${explain(out[name])}`).toBe(0);
+    expect(out.ocirun.stdout).toBe(`${limit}\nran\n`);
+    expect(out.ocirun.stdout).toBe(out.runc.stdout);
+  });
+});

@@ -7,7 +7,8 @@ import * as path from 'node:path';
 import type { Bundle, OciSpec } from './helpers/bundle';
 import { OCIRUN_BIN, RUNC_BIN, scratchBase, uniqueId, requireBinaries } from './helpers/env';
 import { normaliseLsDates } from './helpers/normalise';
-import { explain, run, type RunResult, type RuntimeName } from './helpers/runtime';
+import { explain, ok, run, type RunResult, type RuntimeName } from './helpers/runtime';
+import { consoleListener } from './helpers/pty';
 import { useSandbox } from './helpers/sandbox';
 
 const sb = useSandbox();
@@ -29,8 +30,8 @@ function userns(spec: OciSpec): void {
  * the rootfs must belong to it, and every directory above it must be searchable
  * (mkdtemp makes the scratch dirs 0700).
  */
-function usernsBundle(name: RuntimeName): Bundle {
-  const b = sb.bundle({ args: ['sh', '-c', SCRIPT], edit: userns }, `bundle-${name}`);
+function usernsBundle(name: RuntimeName, args = ['sh', '-c', SCRIPT]): Bundle {
+  const b = sb.bundle({ args, edit: userns }, `bundle-${name}`);
   const r = spawnSync('chown', ['-R', `${HOST_BASE}:${HOST_BASE}`, b.rootfs], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`chown failed: ${r.stderr}`);
   for (let d = b.dir; d.startsWith(scratchBase()); d = path.dirname(d)) fs.chmodSync(d, 0o755);
@@ -68,5 +69,33 @@ describe('user namespace', () => {
     const oci = runUserns('ocirun');
     expect(oci.code, explain(oci)).toBe(0);
     expect(normaliseLsDates(oci.stdout)).toBe(normaliseLsDates(runc.stdout));
+  });
+
+  // exec joins the user namespace first (the stub), then the rest, and its final stage runs as container root:
+  // the pty it opens in the container's devpts is its own, so chowning it to the user works as under runc.
+  test('exec: identity, and a pty owned by the exec user, match runc', async () => {
+    const seen = {} as Record<RuntimeName, string[]>;
+    for (const name of ['runc', 'ocirun'] as const) {
+      const rt = sb.runtime(name);
+      const id = sb.track(rt, uniqueId(`fnd-userns-exec-${name}`));
+      ok(run(rt, ['run', '-d', '--bundle', usernsBundle(name, ['sleep', '1000']).dir, id]));
+      try {
+        const plain = ok(run(rt, ['exec', '-u', '1000:1000', id, 'sh', '-c', 'id; grep -E "^Cap(Eff|Bnd)" /proc/self/status; echo HOME=$HOME']));
+        const sock = path.join(sb.dir(`sock-${name}`), 'console.sock');
+        const listener = consoleListener(sock, 1, '');
+        try {
+          ok(run(rt, ['exec', '-d', '-t', '--console-socket', sock, '-u', '1000:1000', id, 'sh', '-c', 'stat -c "%u %g %a" $(tty)']));
+          const [got] = await listener.done;
+          seen[name] = [plain.stdout, got.output ?? ''];
+        } finally {
+          await listener.kill();
+        }
+      } finally {
+        ok(run(rt, ['delete', '-f', id]));
+      }
+    }
+    expect(seen.ocirun[0]).toContain('uid=1000');
+    expect(seen.ocirun[1]).toMatch(/^1000 5 620\r\n$/);
+    expect(seen.ocirun).toEqual(seen.runc);
   });
 });

@@ -432,7 +432,8 @@ describe('namespaces: bad input (ocirun; each a clear error naming the JSON path
     expectRejected(
       'lx-bad-timerange',
       { edit: (s) => { withNs('time')(s); s.linux!.timeOffsets = { boottime: { secs: -1e12 } }; } },
-      'linux.timeOffsets: write /proc/self/timens_offsets: Result not representable',
+      // ERANGE in Go's words, as every errno the stub reports (stub/errtext.c).
+      'linux.timeOffsets: write /proc/self/timens_offsets: numerical result out of range',
     );
   });
 

@@ -118,59 +118,103 @@ describe('seccomp', () => {
     }
   });
 
-  test('SCMP_ACT_NOTIFY: an agent on listenerPath gets the fd and the state, and answers mkdir with EACCES', async () => {
+  // A notify agent on listenerPath: accepts `count` connections, each one's fd and state JSON (SCM_RIGHTS), then
+  // NOTIF_RECV/NOTIF_SEND (answering EACCES) until that fd closes; writes what it saw once all are done.
+  async function notifyAgent(count: number) {
     const dir = sb.dir('agent');
     const sock = path.join(dir, 'agent.sock');
     const log = path.join(dir, 'agent.json');
     const agent = path.join(dir, 'agent.py');
-    // One connection: the fd and state JSON (SCM_RIGHTS), then NOTIF_RECV/NOTIF_SEND until the fd closes.
     writeFileSync(agent, `
-import array, fcntl, json, os, socket, struct, sys
+import array, fcntl, json, socket, struct, sys, threading
 s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-s.bind(sys.argv[1]); s.listen(1)
-c, _ = s.accept()
-msg, anc, _, _ = c.recvmsg(65536, socket.CMSG_SPACE(4 * 4))
-fds = array.array('i')
-for level, typ, data in anc:
-    if level == socket.SOL_SOCKET and typ == socket.SCM_RIGHTS:
-        fds.frombytes(data[: len(data) - len(data) % 4])
-state = json.loads(msg)
-seen = []
-fd = fds[0]
-while True:
-    buf = bytearray(80)
-    try:
-        fcntl.ioctl(fd, 0xc0502100, buf)
-    except OSError:
-        break
-    nid, pid, flags, nr = struct.unpack_from('=QIIi', buf)
-    seen.append(nr)
-    fcntl.ioctl(fd, 0xc0182101, bytearray(struct.pack('=QqiI', nid, 0, -13, 0)))
-json.dump({'state': state, 'nfds': len(fds), 'seen': seen}, open(sys.argv[2], 'w'))
+s.bind(sys.argv[1]); s.listen(4)
+out = []
+lock = threading.Lock()
+def serve(c):
+    msg, anc, _, _ = c.recvmsg(65536, socket.CMSG_SPACE(4 * 4))
+    fds = array.array('i')
+    for level, typ, data in anc:
+        if level == socket.SOL_SOCKET and typ == socket.SCM_RIGHTS:
+            fds.frombytes(data[: len(data) - len(data) % 4])
+    seen = []
+    while True:
+        buf = bytearray(80)
+        try:
+            fcntl.ioctl(fds[0], 0xc0502100, buf)
+        except OSError:
+            break
+        nid, pid, flags, nr = struct.unpack_from('=QIIi', buf)
+        seen.append(nr)
+        fcntl.ioctl(fds[0], 0xc0182101, bytearray(struct.pack('=QqiI', nid, 0, -13, 0)))
+    with lock:
+        out.append({'state': json.loads(msg), 'nfds': len(fds), 'seen': seen})
+threads = []
+for _ in range(int(sys.argv[3])):
+    c, _ = s.accept()
+    t = threading.Thread(target=serve, args=(c,))
+    t.start()
+    threads.append(t)
+for t in threads:
+    t.join()
+json.dump(out, open(sys.argv[2], 'w'))
 `);
-    const child = spawn('python3', [agent, sock, log], { stdio: 'ignore' });
+    const child = spawn('python3', [agent, sock, log, String(count)], { stdio: 'ignore' });
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    for (let i = 0; i < 200 && !existsSync(sock); i++) await new Promise((r) => setTimeout(r, 25));
+    return {
+      sock,
+      kill: () => child.kill('SIGKILL'),
+      seen: async () => {
+        expect(await exited).toBe(0);
+        return JSON.parse(readFileSync(log, 'utf8')) as { state: Record<string, unknown> & { state: Record<string, unknown> }; nfds: number; seen: number[] }[];
+      },
+    };
+  }
+
+  const notifyMkdir = (sock: string) =>
+    withSeccomp({ ...allowBut([{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_NOTIFY' }]), listenerPath: sock, listenerMetadata: 'meta-42' });
+
+  test('SCMP_ACT_NOTIFY: an agent on listenerPath gets the fd and the state, and answers mkdir with EACCES', async () => {
+    const agent = await notifyAgent(1);
     try {
-      for (let i = 0; i < 200 && !existsSync(sock); i++) await new Promise((r) => setTimeout(r, 25));
-      const r = runOne(sb, 'ocirun', uniqueId('sc-notify'), {
-        args: sh('mkdir /tmp/x 2>&1; echo rc=$?'),
-        edit: withSeccomp({
-          ...allowBut([{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_NOTIFY' }]),
-          listenerPath: sock,
-          listenerMetadata: 'meta-42',
-        }),
-      });
+      const r = runOne(sb, 'ocirun', uniqueId('sc-notify'), { args: sh('mkdir /tmp/x 2>&1; echo rc=$?'), edit: notifyMkdir(agent.sock) });
       expect(r.code, explain(r)).toBe(0);
       expect(r.stdout).toMatch(/Permission denied/);
       expect(r.stdout).toContain('rc=1');
-      expect(await exited).toBe(0);
-      const got = JSON.parse(readFileSync(log, 'utf8'));
+      const [got] = await agent.seen();
       expect(got.nfds).toBe(1);
       expect(got.seen.length).toBeGreaterThan(0);
       expect(got.state).toMatchObject({ fds: ['seccompFd'], metadata: 'meta-42', state: { status: 'creating' } });
       expect(got.state.pid).toBeGreaterThan(1);
     } finally {
-      child.kill('SIGKILL');
+      agent.kill();
+    }
+  });
+
+  test('SCMP_ACT_NOTIFY for exec: its own listener fd, with a running state that names no init pid', async () => {
+    const agent = await notifyAgent(2);
+    const rt = sb.runtime('ocirun');
+    const id = sb.track(rt, uniqueId('sc-notify-exec'));
+    const b = sb.bundle({ args: ['sleep', '1000'], edit: notifyMkdir(agent.sock) });
+    try {
+      ok(run(rt, ['run', '-d', '--bundle', b.dir, id]));
+      const pidFile = path.join(sb.dir('pid'), 'exec.pid');
+      const r = run(rt, ['exec', '--pid-file', pidFile, id, ...sh('mkdir /tmp/y 2>&1; echo rc=$?')]);
+      expect(r.code, explain(r)).toBe(0);
+      expect(r.stdout).toMatch(/Permission denied/);
+      expect(r.stdout).toContain('rc=1');
+      const execPid = Number(readFileSync(pidFile, 'utf8'));
+      ok(run(rt, ['delete', '-f', id]));
+      const seen = await agent.seen();
+      expect(seen.map((s) => s.state.state.status).sort()).toEqual(['creating', 'running']);
+      const x = seen.find((s) => s.state.state.status === 'running')!;
+      expect(x.nfds).toBe(1);
+      expect(x.seen.length).toBeGreaterThan(0);
+      expect(x.state).toMatchObject({ fds: ['seccompFd'], metadata: 'meta-42', pid: execPid, state: { id, bundle: b.dir } });
+      expect(x.state.state.pid).toBeUndefined();
+    } finally {
+      agent.kill();
     }
   });
 });

@@ -1,22 +1,17 @@
 // Unit tests for the process attributes of config.json: CPU/node list parsing and masks, the kernel
-// encodings of scheduler, I/O priority, memory policy and persona, their application through the faked
-// koffi seam, LSM attribute writes (procfs mocked), mount labels, the environment and create's preflight.
+// encodings of scheduler, I/O priority, memory policy and persona, the memory policy applied through the
+// faked koffi seam, mount labels and create's preflight.
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { fullMask, idMask, parseIdList } from '../../src/oci/idlist';
 import {
-  applyIOPriority,
   applyMemoryPolicy,
-  applyPersonality,
-  applyProcessAttributes,
-  applyScheduler,
   ioprioValue,
   mempolicyArgs,
   personalityValue,
   schedAttr,
   u64,
 } from '../../src/init/attributes';
-import { applyAppArmorProfile, labelMountData, setExecLabel } from '../../src/init/lsm';
-import { prepareEnv } from '../../src/init/exec';
+import { labelMountData } from '../../src/init/lsm';
 import { preflight, type HostLsm } from '../../src/container/preflight';
 import { execCPUAffinity } from '../../src/container/affinity';
 import { setLibc } from '../../src/linux/libc';
@@ -131,110 +126,30 @@ describe('kernel encodings', () => {
   });
 });
 
-describe('applying the attributes', () => {
-  it('sets scheduler, I/O priority and memory policy on the calling thread, in that order', () => {
+// Scheduler, I/O priority, persona and the LSM exec labels are applied by the stub's final stage
+// (test/integration/stage.test.ts); create's init sets the memory policy itself.
+describe('applying the memory policy', () => {
+  it('sets it on the calling thread', () => {
     const { libc, calls } = fakeLibc();
     setLibc(libc);
-    applyProcessAttributes(
-      spec({
-        process: { scheduler: { policy: 'SCHED_IDLE' }, ioPriority: { class: 'IOPRIO_CLASS_IDLE' } },
-        linux: { memoryPolicy: { mode: 'MPOL_PREFERRED', nodes: '0' } },
-      }),
-    );
-    expect(calls).toEqual([
-      ['schedSetattr', 0, { policy: 5, flags: 0, nice: 0, priority: 0, runtime: 0n, deadline: 0n, period: 0n }],
-      ['ioprioSet', 1, 0, 3 << 13],
-      ['setMempolicy', 1, new BigUint64Array([1n]), 65],
-    ]);
+    applyMemoryPolicy({ mode: 'MPOL_PREFERRED', nodes: '0' });
+    applyMemoryPolicy(undefined);
+    expect(calls).toEqual([['setMempolicy', 1, new BigUint64Array([1n]), 65]]);
   });
 
-  it('does nothing for absent fields', () => {
-    const { libc, calls } = fakeLibc();
-    setLibc(libc);
-    applyProcessAttributes(spec({}));
-    applyPersonality(undefined);
-    expect(calls).toEqual([]);
-  });
-
-  it('reports failures with runc\'s wording and the JSON path', () => {
-    setLibc(fakeLibc({ schedSetattr: failWith('sched_setattr', 1), ioprioSet: failWith('ioprio_set', 22), setMempolicy: failWith('set_mempolicy', 22), personality: failWith('personality', 22) }).libc);
-    expect(() => applyScheduler(spec({ process: { scheduler: { policy: 'SCHED_FIFO', priority: 1 } } }))).toThrow(
-      'process.scheduler: error setting scheduler: operation not permitted',
-    );
-    expect(() => applyIOPriority({ class: 'IOPRIO_CLASS_RT' })).toThrow('process.ioPriority: failed to set io priority: invalid argument');
+  it('reports a failure with the JSON path', () => {
+    setLibc(fakeLibc({ setMempolicy: failWith('set_mempolicy', 22) }).libc);
     expect(() => applyMemoryPolicy({ mode: 'MPOL_BIND', nodes: '5' })).toThrow('linux.memoryPolicy: set_mempolicy: invalid argument');
-    expect(() => applyPersonality({ domain: 'LINUX32' })).toThrow('linux.personality: personality: invalid argument');
-  });
-
-  it('blames a configured cpuset for EPERM, as runc does', () => {
-    setLibc(fakeLibc({ schedSetattr: failWith('sched_setattr', 1) }).libc);
-    expect(() =>
-      applyScheduler(spec({ process: { scheduler: { policy: 'SCHED_DEADLINE', runtime: 1, deadline: 2, period: 2 } }, linux: { resources: { cpu: { cpus: '1' } } } })),
-    ).toThrow("process.scheduler: process scheduler can't be used together with AllowedCPUs");
-  });
-
-  it('sets the persona', () => {
-    const { libc, calls } = fakeLibc();
-    setLibc(libc);
-    applyPersonality({ domain: 'LINUX32' });
-    expect(calls).toEqual([['personality', 8]]);
   });
 });
 
-describe('LSM attributes', () => {
-  it('writes "exec <profile>" to AppArmor\'s own attr directory when it exists', () => {
-    applyAppArmorProfile('docker-default');
-    expect(procfs.writes).toEqual([['self/attr/apparmor/exec', 'exec docker-default']]);
-  });
-
-  it('falls back to the legacy attr/exec, and reports the kernel\'s refusal as runc does', () => {
-    procfs.fail = { 'self/attr/apparmor/exec': 'ENOENT', 'self/attr/exec': 'EINVAL' };
-    expect(() => applyAppArmorProfile('docker-default')).toThrow(
-      'process.apparmorProfile: unable to apply apparmor profile: apparmor failed to apply profile: write /proc/self/attr/exec: invalid argument',
-    );
-    expect(procfs.writes.map((w) => w[0])).toEqual(['self/attr/apparmor/exec', 'self/attr/exec']);
-  });
-
-  it('does not fall back on errors other than ENOENT', () => {
-    procfs.fail = { 'self/attr/apparmor/exec': 'EACCES' };
-    expect(() => applyAppArmorProfile('p')).toThrow('write /proc/self/attr/apparmor/exec: permission denied');
-    expect(procfs.writes).toHaveLength(1);
-  });
-
-  it('writes nothing for absent or empty labels', () => {
-    applyAppArmorProfile(undefined);
-    applyAppArmorProfile('');
-    setExecLabel('');
-    expect(procfs.writes).toEqual([]);
-  });
-
-  it('writes the SELinux process label to attr/exec', () => {
-    setExecLabel('system_u:system_r:container_t:s0:c1,c2');
-    expect(procfs.writes).toEqual([['self/attr/exec', 'system_u:system_r:container_t:s0:c1,c2']]);
-  });
-
+describe('mount labels', () => {
   it('adds the mount label as a quoted context= option, except where runc does not', () => {
     const label = 'system_u:object_r:container_file_t:s0:c1,c2';
     expect(labelMountData('mode=755,size=65536k', label, 'tmpfs')).toBe(`mode=755,size=65536k,context="${label}"`);
     expect(labelMountData('', label, 'devpts')).toBe(`context="${label}"`);
     for (const t of ['proc', 'sysfs', 'mqueue', 'cgroup', 'cgroup2', 'bind']) expect(labelMountData('x=1', label, t)).toBe('x=1');
     expect(labelMountData('x=1', undefined, 'tmpfs')).toBe('x=1');
-  });
-});
-
-describe('prepareEnv', () => {
-  it('keeps the first position and the last value of a repeated name, as os.Setenv does', () => {
-    expect(prepareEnv(['A=1', 'B=2', 'A=3', 'HOME=/h'], 0)).toEqual(['A=3', 'B=2', 'HOME=/h']);
-  });
-
-  it('takes HOME from /etc/passwd when missing or empty, "/" for a user without an entry', () => {
-    expect(prepareEnv(['PATH=/bin'], 0)).toEqual(['PATH=/bin', 'HOME=/root']);
-    expect(prepareEnv(['HOME=', 'X=y'], 0)).toEqual(['HOME=/root', 'X=y']);
-    expect(prepareEnv([], 4_000_000_000)).toEqual(['HOME=/']);
-  });
-
-  it('refuses an entry without "=" (validation normally catches it first)', () => {
-    expect(() => prepareEnv(['NOEQUALS'], 0)).toThrow('process.env: invalid environment variable: "NOEQUALS"');
   });
 });
 
