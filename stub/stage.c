@@ -325,8 +325,10 @@ static void check_executable(const char *file)
 
 	if (stat(file, &st) < 0)
 		die_errno("exec: \"%s\": stat %s", file, file);
-	if (S_ISDIR(st.st_mode))
-		die("exec: \"%s\": is a directory", file);
+	/* A directory, or no execute bit for anyone: execve would say EACCES, and
+	 * so does Go's LookPath; podman maps this text to its 126. */
+	if (S_ISDIR(st.st_mode) || !(st.st_mode & 0111))
+		die("exec: \"%s\": permission denied", file);
 	if (syscall(SYS_faccessat2, AT_FDCWD, file, X_OK, AT_EACCESS) < 0)
 		die_errno("exec %s", file);
 }
