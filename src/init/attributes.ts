@@ -3,7 +3,8 @@
 // all but the memory policy, which create's init sets on its main thread, the one that exec's the stub.
 import type { LinuxIOPriority, LinuxMemoryPolicy, LinuxPersonality, Scheduler } from '../oci';
 import { parseIdList, idMask } from '../oci/idlist';
-import { libc, type SchedAttr } from '../linux/libc';
+import { libc } from '../linux/libc';
+import type { SchedAttr } from '../process/plan';
 import * as C from '../linux/constants';
 import { errnoText } from '../linux/errors';
 

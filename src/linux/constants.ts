@@ -153,8 +153,6 @@ export const SCHED_FLAG = {
   SCHED_FLAG_UTIL_CLAMP_MIN: 0x20,
   SCHED_FLAG_UTIL_CLAMP_MAX: 0x40,
 } as const;
-// struct sched_attr up to sched_util_max (SCHED_ATTR_SIZE_VER1).
-export const SCHED_ATTR_SIZE = 56;
 
 export const PERSONA = { LINUX: 0x0000, LINUX32: 0x0008 } as const;
 

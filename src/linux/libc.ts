@@ -2,18 +2,7 @@
 // Unit tests replace the whole object with setLibc(); nothing else in src/ calls koffi directly.
 import { koffi, type KoffiFn } from './native';
 import { SysError } from './errors';
-import { AT_EMPTY_PATH, AT_FDCWD, BPF_CMD, SCHED_ATTR_SIZE, SYS, SYS_BPF } from './constants';
-
-/** struct sched_attr without the utilisation clamps (the spec has no fields for them). */
-export interface SchedAttr {
-  policy: number;
-  flags: number;
-  nice: number;
-  priority: number;
-  runtime: bigint;
-  deadline: bigint;
-  period: bigint;
-}
+import { AT_EMPTY_PATH, BPF_CMD, SYS, SYS_BPF } from './constants';
 
 export interface Libc {
   mount(source: string | null, target: string, fstype: string | null, flags: number, data: string | null): void;
@@ -23,16 +12,9 @@ export interface Libc {
   fchdir(fd: number): void;
   sethostname(name: string): void;
   setdomainname(name: string): void;
-  setresuid(r: number, e: number, s: number): void;
-  setresgid(r: number, e: number, s: number): void;
-  // The raw syscall: this thread only (glibc's setresuid changes every thread, the caller last).
-  setresuidThread(r: number, e: number, s: number): void;
-  setgroups(gids: number[]): void;
   setsid(): number;
   prctl(option: number, a2: number, a3?: number, a4?: number, a5?: number): number;
   capget(version: number, pid: number): number[];
-  capset(effective: bigint, permitted: bigint, inheritable: bigint): void;
-  prlimit(pid: number, resource: number, soft: bigint, hard: bigint): void;
   mknod(path: string, mode: number, dev: number): void;
   mkfifo(path: string, mode: number): void;
   socketpair(): [number, number];
@@ -40,17 +22,13 @@ export interface Libc {
   memfdCreate(name: string, flags: number): number;
   fcntl(fd: number, cmd: number, arg: number): number;
   flock(fd: number, op: number): void;
-  closeRange(first: number, last: number, flags: number): void;
   openTree(dirfd: number, path: string, flags: number): number;
   mountSetattr(dirfd: number, path: string, flags: number, attrSet: bigint, attrClr: bigint, usernsFd?: number): void;
   openat2(dirfd: number, path: string, flags: number, mode: number, resolve: number): number;
-  execve(file: string, argv: string[], envp: string[]): never;
   waitpid(pid: number, flags: number): { pid: number; status: number };
   waitpidAsync(pid: number): Promise<{ pid: number; status: number }>;
-  signalDefault(sig: number): void;
   statfsFlags(path: string): number;
   keyctlJoinSession(name: string): void;
-  unblockAllSignals(): void;
   // Namespaces and rtnetlink (src/container/namespaces.ts, src/linux/netlink.ts).
   ioctl(fd: number, request: number, arg: number): number;
   setns(fd: number, nstype: number): void;
@@ -58,13 +36,8 @@ export interface Libc {
   send(fd: number, data: Uint8Array): number;
   recv(fd: number, into: Uint8Array): number;
   // Attributes of the calling thread (pid 0) or of another process; the thread that execs keeps them.
-  ioprioSet(which: number, who: number, ioprio: number): void;
-  schedSetattr(pid: number, attr: SchedAttr): void;
   schedSetaffinity(pid: number, mask: BigUint64Array): void;
-  personality(persona: number): number;
   setMempolicy(mode: number, nodes: BigUint64Array, maxnode: number): void;
-  // Access check with the effective ids and capabilities (AT_EACCESS), as execve will do it.
-  eaccess(path: string, mode: number): void;
   // Mounts by fd: the new mount API and the *at calls that copy a tree without following symlinks.
   getdents(dirfd: number): { name: string; type: number }[];
   mkdirat(dirfd: number, name: string, mode: number): void;
@@ -106,9 +79,6 @@ export interface Libc {
   unixConnect(fd: number, path: string): void;
   // recv(MSG_DONTWAIT): -1 when nothing is queued.
   recvDontWait(fd: number, into: Uint8Array): number;
-  // seccomp(SECCOMP_SET_MODE_FILTER, flags, &(struct sock_fprog){ len, filter }) on the calling thread:
-  // the listener fd with SECCOMP_FILTER_FLAG_NEW_LISTENER, else 0.
-  seccompSetFilter(flags: number, filter: Buffer): number;
   // execveat(fd, "", argv, envp, AT_EMPTY_PATH): create's init becoming the stub (src/init/handoff.ts).
   execveatFd(fd: number, argv: string[], envp: string[]): never;
 }
@@ -128,13 +98,6 @@ function msghdrTypes(k: ReturnType<typeof koffi>): void {
     control: 'uint8_t *', controllen: 'size_t', flags: 'int',
   });
   msgTypes = true;
-}
-// struct sock_fprog; registered once per process, as above.
-let fprogType: boolean | undefined;
-function sockFprogType(k: ReturnType<typeof koffi>): void {
-  if (fprogType) return;
-  k.struct('ocirun_sock_fprog', { len: 'uint16', filter: 'const uint8_t *' });
-  fprogType = true;
 }
 function bpfAttrTypes(k: ReturnType<typeof koffi>): { load: unknown; query: unknown } {
   bpfTypes ??= {
@@ -185,9 +148,6 @@ function bind(): Libc {
   const fchdir = f('int fchdir(int fd)');
   const sethostname = f('int sethostname(const char *name, size_t len)');
   const setdomainname = f('int setdomainname(const char *name, size_t len)');
-  const setresuid = f('int setresuid(uint32_t r, uint32_t e, uint32_t s)');
-  const setresgid = f('int setresgid(uint32_t r, uint32_t e, uint32_t s)');
-  const setgroups = f('int setgroups(size_t n, const uint32_t *list)');
   const setsid = f('int setsid()');
   const prctl = f('int prctl(int op, unsigned long a2, unsigned long a3, unsigned long a4, unsigned long a5)');
   const mknod = f('int mknod(const char *path, uint32_t mode, uint64_t dev)');
@@ -196,17 +156,13 @@ function bind(): Libc {
   const socketpair = f('int socketpair(int domain, int type, int proto, _Out_ int *fds)');
   const fcntl = f('int fcntl(int fd, int cmd, ...)');
   const flock = f('int flock(int fd, int op)');
-  const execve = f('int execve(const char *file, const char **argv, const char **envp)');
   const waitpid = f('int waitpid(int pid, _Out_ int *status, int flags)');
-  const signal = f('void *signal(int sig, void *handler)');
-  const sigprocmask = f('int sigprocmask(int how, const uint64_t *set, uint64_t *old)');
   const ioctl = f('int ioctl(int fd, unsigned long req, unsigned long arg)');
   const setns = f('int setns(int fd, int nstype)');
   const unshare = f('int unshare(int flags)');
   const socket = f('int socket(int domain, int type, int proto)');
   const send = f('long send(int fd, const void *buf, size_t len, int flags)');
   const recv = f('long recv(int fd, void *buf, size_t len, int flags)');
-  const faccessat = f('int faccessat(int dirfd, const char *path, int mode, int flags)');
   const getdents64 = f('long getdents64(int fd, _Out_ uint8_t *buf, size_t n)');
   const mkdirat = f('int mkdirat(int dirfd, const char *path, uint32_t mode)');
   const mknodat = f('int mknodat(int dirfd, const char *path, uint32_t mode, uint64_t dev)');
@@ -220,7 +176,6 @@ function bind(): Libc {
   const inotifyInit1 = f('int inotify_init1(int flags)');
   const inotifyAddWatch = f('int inotify_add_watch(int fd, const char *path, uint32_t mask)');
   msghdrTypes(k);
-  sockFprogType(k);
   const ioctlBuf = f('int ioctl(int fd, unsigned long req, _Inout_ uint8_t *arg)');
   const dup3 = f('int dup3(int oldfd, int newfd, int flags)');
   const sendmsg = f('long sendmsg(int fd, const ocirun_msghdr *msg, int flags)');
@@ -241,11 +196,6 @@ function bind(): Libc {
     fchdir: (fd) => void check('fchdir', fchdir(fd)),
     sethostname: (n) => void check('sethostname', sethostname(n, enc(n)), JSON.stringify(n)),
     setdomainname: (n) => void check('setdomainname', setdomainname(n, enc(n)), JSON.stringify(n)),
-    setresuid: (r, e, s) => void check('setresuid', setresuid(r, e, s), String(e)),
-    setresgid: (r, e, s) => void check('setresgid', setresgid(r, e, s), String(e)),
-    setresuidThread: (r, e, s) =>
-      void check('setresuid', syscall(SYS.setresuid, 'uint32_t', r, 'uint32_t', e, 'uint32_t', s), String(e)),
-    setgroups: (gids) => void check('setgroups', setgroups(gids.length, gids.length ? gids : null)),
     setsid: () => check('setsid', setsid()),
     prctl: (op, a2, a3 = 0, a4 = 0, a5 = 0) => check('prctl', prctl(op, a2, a3, a4, a5), String(op)),
     capget: (version, pid) => {
@@ -253,17 +203,6 @@ function bind(): Libc {
       const data = new Uint32Array(6);
       check('capget', syscall(SYS.capget, 'uint32_t *', hdr, 'uint32_t *', data));
       return Array.from(data);
-    },
-    capset: (eff, perm, inh) => {
-      const lo = (v: bigint) => Number(v & 0xffffffffn);
-      const hi = (v: bigint) => Number(v >> 32n);
-      const hdr = new Uint32Array([0x20080522, 0]);
-      const data = new Uint32Array([lo(eff), lo(perm), lo(inh), hi(eff), hi(perm), hi(inh)]);
-      check('capset', syscall(SYS.capset, 'uint32_t *', hdr, 'uint32_t *', data));
-    },
-    prlimit: (pid, res, soft, hard) => {
-      const lim = new BigUint64Array([soft, hard]);
-      check('prlimit', syscall(SYS.prlimit64, 'int', pid, 'int', res, 'uint64_t *', lim, 'void *', null), String(res));
     },
     mknod: (p, mode, dev) => void check('mknod', mknod(p, mode, dev), p),
     mkfifo: (p, mode) => void check('mkfifo', mkfifo(p, mode), p),
@@ -280,8 +219,6 @@ function bind(): Libc {
     memfdCreate: (name, flags) => check('memfd_create', syscall(SYS.memfd_create, 'str', name, 'uint', flags), name),
     fcntl: (fd, cmd, arg) => check('fcntl', fcntl(fd, cmd, 'int', arg), String(cmd)),
     flock: (fd, op) => void check('flock', flock(fd, op)),
-    closeRange: (first, last, flags) =>
-      void check('close_range', syscall(SYS.close_range, 'uint', first, 'uint', last, 'uint', flags)),
     openTree: (dirfd, p, flags) => check('open_tree', syscall(SYS.open_tree, 'int', dirfd, 'str', p, 'uint', flags), p),
     mountSetattr: (dirfd, p, flags, set, clr, usernsFd = 0) => {
       // struct mount_attr { u64 attr_set, attr_clr, propagation, userns_fd; }
@@ -292,10 +229,6 @@ function bind(): Libc {
       // struct open_how { u64 flags, mode, resolve; }
       const how = new BigUint64Array([BigInt(flags), BigInt(mode), BigInt(resolve)]);
       return check('openat2', syscall(SYS.openat2, 'int', dirfd, 'str', p, 'uint64_t *', how, 'size_t', 24), p);
-    },
-    execve: (file, argv, envp) => {
-      execve(file, [...argv, null], [...envp, null]);
-      throw new SysError('execve', errno(), file);
     },
     waitpid: (pid, flags) => {
       const st = [0];
@@ -311,7 +244,6 @@ function bind(): Libc {
           else resolve({ pid: r, status: st[0] });
         });
       }),
-    signalDefault: (sig) => void signal(sig, null),
     statfsFlags: (p) => {
       // struct statfs on x86_64 is 15 longs; f_flags is the 11th.
       const buf = new BigInt64Array(15);
@@ -319,7 +251,6 @@ function bind(): Libc {
       return Number(buf[10]);
     },
     keyctlJoinSession: (name) => void check('keyctl(JOIN_SESSION_KEYRING)', syscall(SYS.keyctl, 'int', 1, 'str', name), name),
-    unblockAllSignals: () => void check('sigprocmask', sigprocmask(2 /* SIG_SETMASK */, new BigUint64Array([0n]), null)),
     ioctl: (fd, req, arg) => check('ioctl', ioctl(fd, req, arg), `0x${req.toString(16)}`),
     setns: (fd, type) => void check('setns', setns(fd, type)),
     unshare: (flags) => void check('unshare', unshare(flags)),
@@ -327,26 +258,10 @@ function bind(): Libc {
     // MSG_NOSIGNAL: a closed peer must be an EPIPE error, not a fatal SIGPIPE.
     send: (fd, data) => check('send', send(fd, data, data.byteLength, 0x4000)),
     recv: (fd, into) => check('recv', recv(fd, into, into.byteLength, 0)),
-    ioprioSet: (which, who, ioprio) =>
-      void check('ioprio_set', syscall(SYS.ioprio_set, 'int', which, 'int', who, 'int', ioprio), String(ioprio)),
-    schedSetattr: (pid, a) => {
-      const b = Buffer.alloc(SCHED_ATTR_SIZE);
-      b.writeUInt32LE(SCHED_ATTR_SIZE, 0);
-      b.writeUInt32LE(a.policy, 4);
-      b.writeBigUInt64LE(BigInt(a.flags), 8);
-      b.writeInt32LE(a.nice, 16);
-      b.writeUInt32LE(a.priority >>> 0, 20);
-      b.writeBigUInt64LE(a.runtime, 24);
-      b.writeBigUInt64LE(a.deadline, 32);
-      b.writeBigUInt64LE(a.period, 40);
-      check('sched_setattr', syscall(SYS.sched_setattr, 'int', pid, 'uint8_t *', b, 'uint', 0), String(pid));
-    },
     schedSetaffinity: (pid, mask) =>
       void check('sched_setaffinity', syscall(SYS.sched_setaffinity, 'int', pid, 'size_t', mask.byteLength, 'uint64_t *', mask), String(pid)),
-    personality: (persona) => check('personality', syscall(SYS.personality, 'ulong', persona), String(persona)),
     setMempolicy: (mode, nodes, maxnode) =>
       void check('set_mempolicy', syscall(SYS.set_mempolicy, 'int', mode, 'uint64_t *', nodes.length ? nodes : null, 'ulong', maxnode)),
-    eaccess: (p, mode) => void check('eaccess', faccessat(AT_FDCWD, p, mode, 0x200 /* AT_EACCESS */), p),
     getdents: (dirfd) => {
       // struct linux_dirent64 { u64 d_ino; s64 d_off; u16 d_reclen; u8 d_type; char d_name[]; }
       const out: { name: string; type: number }[] = [];
@@ -480,8 +395,6 @@ function bind(): Libc {
       const a = sockaddrUn(p);
       check('connect', connectFn(fd, a, a.length), p);
     },
-    seccompSetFilter: (flags, filter) =>
-      check('seccomp(SECCOMP_SET_MODE_FILTER)', syscall(SYS.seccomp, 'uint', 1, 'uint', flags, 'ocirun_sock_fprog *', { len: filter.length / 8, filter })),
     execveatFd: (fd, argv, envp) => {
       f('int execveat(int dirfd, const char *path, const char **argv, const char **envp, int flags)')(fd, '', [...argv, null], [...envp, null], AT_EMPTY_PATH);
       throw new SysError('execveat', errno(), String(fd));

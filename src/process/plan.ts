@@ -1,7 +1,17 @@
 // The PLAN message: the final stage of a container process, computed in JS and run by the static stub
 // (stub/stage.c) right before execve. Owns the StagePlan shape and its binary encoding (docs/ARCHITECTURE.md).
 import { AttrWriter } from './protocol';
-import type { SchedAttr } from '../linux/libc';
+
+/** struct sched_attr without the utilisation clamps (the spec has no fields for them). */
+export interface SchedAttr {
+  policy: number;
+  flags: number;
+  nice: number;
+  priority: number;
+  runtime: bigint;
+  deadline: bigint;
+  period: bigint;
+}
 
 export const PLAN = {
   SETSID: 32,
