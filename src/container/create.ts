@@ -5,10 +5,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { OCI_VERSION, parseConfig, type Spec } from '../oci';
 import { libc } from '../linux/libc';
-import { ignoring } from '../linux/errors';
 import { sleepMs } from '../linux/sleep';
 import * as C from '../linux/constants';
-import { launch } from '../process/launch';
+import { launch, reapStub } from '../process/launch';
 import { MSG, readMessage, sendJSON } from '../process/protocol';
 import { driverForContainer } from '../cgroups';
 import { warn } from '../log';
@@ -143,11 +142,7 @@ export function create(store: Store, o: CreateOptions): StoredState {
         ...(mntJoin ? { mnt: mntJoin.fd } : {}),
       },
     });
-    // The stub exits right after reporting the pid: reap it now. Left to exit with us it would be a zombie
-    // of the host's pid 1, counted in the container's pids.current until that gets round to it. libuv then
-    // never sees it exit, so its handle must not keep the event loop alive (exec awaits its stub instead).
-    launched.stub.unref();
-    ignoring('ECHILD', () => l.waitpid(launched.stub.pid!, 0));
+    reapStub(launched);
     pid = launched.pid;
     undo.push(() => fs.closeSync(launched.sock));
     closePlan(plan);

@@ -7,8 +7,7 @@ import { cgroupDriver, isUnifiedOnly } from '../cgroups';
 import { libc } from '../linux/libc';
 import * as C from '../linux/constants';
 import { warn } from '../log';
-import { ignoring } from '../linux/errors';
-import { launch, type Launched } from '../process/launch';
+import { launch, reapStub, type Launched } from '../process/launch';
 import { MSG, readMessage, writeMessage } from '../process/protocol';
 import { encodePlan } from '../process/plan';
 import { listenerState, passwdHome, prepareSeccomp, processEnv, stagePlan, type PreparedSeccomp } from '../process/stage';
@@ -251,13 +250,6 @@ function readInRoot(root: string, file: string): string | undefined {
   } catch {
     return undefined;
   }
-}
-
-// The stub exits right after reporting the pid: reaped here, synchronously (as create does), rather than
-// through libuv's exit event a loop turn later; its handle then must not keep the loop alive.
-function reapStub(launched: Launched): void {
-  launched.stub.unref();
-  ignoring('ECHILD', () => libc().waitpid(launched.stub.pid!, 0));
 }
 
 const homeWanted = (env: string[] = []) => !env.some((e) => e.startsWith('HOME=') && e.length > 5);

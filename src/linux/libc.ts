@@ -20,6 +20,10 @@ export interface Libc {
   socketpair(): [number, number];
   pipe(): [number, number];
   memfdCreate(name: string, flags: number): number;
+  // posix_spawn (a vfork-style clone, safe in a multithreaded process): child fd i is fds[i] (-1: /dev/null
+  // for 0-2, closed above); every other fd must be close-on-exec (path may name one: /proc/self/fd/N). The
+  // signal mask and dispositions are reset. Returns the pid.
+  posixSpawn(path: string, argv: string[], envp: string[], fds: number[]): number;
   fcntl(fd: number, cmd: number, arg: number): number;
   flock(fd: number, op: number): void;
   openTree(dirfd: number, path: string, flags: number): number;
@@ -154,6 +158,20 @@ function bind(): Libc {
   const mkfifo = f('int mkfifo(const char *path, uint32_t mode)');
   const pipe2 = f('int pipe2(_Out_ int *fds, int flags)');
   const socketpair = f('int socketpair(int domain, int type, int proto, _Out_ int *fds)');
+  const posixSpawn = f('int posix_spawn(_Out_ int *pid, const char *path, uint8_t *actions, uint8_t *attr, const char **argv, const char **envp)');
+  const spawnActionsInit = f('int posix_spawn_file_actions_init(uint8_t *a)');
+  const spawnActionsDestroy = f('int posix_spawn_file_actions_destroy(uint8_t *a)');
+  const spawnAddDup2 = f('int posix_spawn_file_actions_adddup2(uint8_t *a, int fd, int newfd)');
+  const spawnAddClose = f('int posix_spawn_file_actions_addclose(uint8_t *a, int fd)');
+  const spawnAttrInit = f('int posix_spawnattr_init(uint8_t *a)');
+  const spawnAttrDestroy = f('int posix_spawnattr_destroy(uint8_t *a)');
+  const spawnAttrSetflags = f('int posix_spawnattr_setflags(uint8_t *a, short flags)');
+  const spawnAttrSetsigmask = f('int posix_spawnattr_setsigmask(uint8_t *a, const uint8_t *set)');
+  const spawnAttrSetsigdefault = f('int posix_spawnattr_setsigdefault(uint8_t *a, const uint8_t *set)');
+  const sigemptyset = f('int sigemptyset(uint8_t *set)');
+  const sigfillset = f('int sigfillset(uint8_t *set)');
+  const openFile = f('int open(const char *path, int flags)');
+  const closeFd = f('int close(int fd)');
   const fcntl = f('int fcntl(int fd, int cmd, ...)');
   const flock = f('int flock(int fd, int op)');
   const waitpid = f('int waitpid(int pid, _Out_ int *status, int flags)');
@@ -217,6 +235,48 @@ function bind(): Libc {
       return [fds[0], fds[1]];
     },
     memfdCreate: (name, flags) => check('memfd_create', syscall(SYS.memfd_create, 'str', name, 'uint', flags), name),
+    posixSpawn: (file, argv, envp, fds) => {
+      // glibc's posix_spawn_file_actions_t and posix_spawnattr_t are 80 and 336 bytes; sigset_t is 128.
+      const actions = Buffer.alloc(512);
+      const attr = Buffer.alloc(512);
+      const none = Buffer.alloc(128);
+      const all = Buffer.alloc(128);
+      const temps: number[] = [];
+      const err = (call: string, r: number) => {
+        if (r !== 0) throw new SysError(call, r);
+      };
+      let nullFd = -1;
+      try {
+        err('posix_spawn_file_actions_init', spawnActionsInit(actions));
+        err('posix_spawnattr_init', spawnAttrInit(attr));
+        // Every source first goes above the highest target, so no dup2 can overwrite a source still needed.
+        const above = (fd: number) => {
+          const t = check('fcntl', fcntl(fd, 1030 /* F_DUPFD_CLOEXEC */, 'int', fds.length), String(fd));
+          temps.push(t);
+          return t;
+        };
+        fds.forEach((fd, i) => {
+          if (fd >= 0) err('posix_spawn_file_actions_adddup2', spawnAddDup2(actions, above(fd), i));
+          else if (i <= 2) {
+            if (nullFd < 0) nullFd = check('open', openFile('/dev/null', 2 /* O_RDWR */ | 0o2000000 /* O_CLOEXEC */), '/dev/null');
+            err('posix_spawn_file_actions_adddup2', spawnAddDup2(actions, above(nullFd), i));
+          } else err('posix_spawn_file_actions_addclose', spawnAddClose(actions, i));
+        });
+        sigemptyset(none);
+        sigfillset(all);
+        err('posix_spawnattr_setsigmask', spawnAttrSetsigmask(attr, none));
+        err('posix_spawnattr_setsigdefault', spawnAttrSetsigdefault(attr, all));
+        err('posix_spawnattr_setflags', spawnAttrSetflags(attr, 0x04 /* SETSIGDEF */ | 0x08 /* SETSIGMASK */));
+        const pid = [0];
+        err('posix_spawn', posixSpawn(pid, file, actions, attr, [...argv, null], [...envp, null]));
+        return pid[0];
+      } finally {
+        spawnActionsDestroy(actions);
+        spawnAttrDestroy(attr);
+        for (const t of temps) closeFd(t);
+        if (nullFd >= 0) closeFd(nullFd);
+      }
+    },
     fcntl: (fd, cmd, arg) => check('fcntl', fcntl(fd, cmd, 'int', arg), String(cmd)),
     flock: (fd, op) => void check('flock', flock(fd, op)),
     openTree: (dirfd, p, flags) => check('open_tree', syscall(SYS.open_tree, 'int', dirfd, 'str', p, 'uint', flags), p),

@@ -1,8 +1,8 @@
 // Starts a container process: the C stub from its memfd, the bootstrap handshake, the id-map writes.
 // Owns the parent side of the stub protocol; returns the host pid of the `ocirun init` it exec'd.
 import * as fs from 'node:fs';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { libc } from '../linux/libc';
+import { ignoring } from '../linux/errors';
 import { koffiAddonFd, KOFFI_FD_ENV } from '../linux/native';
 import { CLONE_NEWUSER } from '../linux/constants';
 import { ATTR, AttrWriter, MSG, SOCK_ENV, STUB_FD_ENV, readMessage, writeMessage } from './protocol';
@@ -32,7 +32,8 @@ export interface LaunchOptions {
 export interface Launched {
   pid: number;
   sock: number;
-  stub: ChildProcess;
+  // The stub's pid: our child, reaped by the caller once it has exited (right after PID).
+  stubPid: number;
   fds: Record<string, number>;
 }
 
@@ -42,7 +43,7 @@ export function launch(o: LaunchOptions): Launched {
   const l = libc();
   const [ours, theirs] = l.socketpair();
   const opened: number[] = [theirs];
-  let child: ChildProcess | undefined;
+  let stubPid = 0;
   try {
     const exe = o.stage ? -1 : sealedSelf();
     if (exe >= 0) opened.push(exe);
@@ -65,13 +66,11 @@ export function launch(o: LaunchOptions): Launched {
     const env: Record<string, string> = { [SOCK_ENV]: String(sockAt) };
     if (addonAt >= 0) env[KOFFI_FD_ENV] = String(addonAt);
     if (stubAt >= 0) env[STUB_FD_ENV] = String(stubAt);
-    child = spawn(`/proc/self/fd/${stub}`, [], { argv0: 'ocirun-stub', stdio: stdio as never, env });
-    // spawn() has forked and exec'd by the time it returns; a failure to exec surfaces as a missing pid.
-    if (!child.pid) throw new Error('cannot start the ocirun stub');
+    stubPid = spawnStub(stub, stdio, env);
     for (const fd of opened) fs.closeSync(fd);
     opened.length = 0;
 
-    o.beforeBootstrap?.(child.pid);
+    o.beforeBootstrap?.(stubPid);
 
     const attrs = new AttrWriter().u32(ATTR.CLONE_FLAGS, o.cloneFlags);
     if (o.stage) attrs.add(ATTR.STAGE, Buffer.alloc(0));
@@ -81,12 +80,12 @@ export function launch(o: LaunchOptions): Launched {
     writeMessage(ours, MSG.BOOTSTRAP, attrs.build());
 
     const maps = o.cloneFlags & CLONE_NEWUSER ? o : undefined;
-    const pid = awaitStubPid(ours, child.pid, maps, 'the ocirun stub exited without reporting the init pid');
-    return { pid, sock: ours, stub: child, fds };
+    const pid = awaitStubPid(ours, stubPid, maps, 'the ocirun stub exited without reporting the init pid');
+    return { pid, sock: ours, stubPid, fds };
   } catch (e) {
     for (const fd of opened) fs.closeSync(fd);
     fs.closeSync(ours);
-    killStub(child);
+    killStub(stubPid);
     throw e;
   }
 }
@@ -117,11 +116,33 @@ export function awaitStubPid(sock: number, stubPid: number, maps: StubMaps | und
   }
 }
 
-export function killStub(child: ChildProcess | undefined): void {
-  if (!child?.pid) return;
+// Starts the stub from its sealed memfd with exactly the given fds (0, 1, 2, ... in order; 'ignore' is
+// /dev/null for stdio, closed above) and environment. posix_spawn, not child_process: the stub is reaped by
+// its caller with waitpid, and loading child_process costs every create, run and exec milliseconds (issue 8).
+export function spawnStub(memfd: number, fds: (number | 'ignore')[], env: Record<string, string>): number {
+  const pid = libc().posixSpawn(
+    `/proc/self/fd/${memfd}`,
+    ['ocirun-stub'],
+    Object.entries(env).map(([k, v]) => `${k}=${v}`),
+    fds.map((fd) => (fd === 'ignore' ? -1 : fd)),
+  );
+  if (pid <= 0) throw new Error('cannot start the ocirun stub');
+  return pid;
+}
+
+// The stub exits right after reporting the pid: reap it then. Left to exit with us it would be a zombie of the
+// host's pid 1, counted in the container's pids.current until that gets round to it.
+export function reapStub(l: Launched): void {
+  ignoring('ECHILD', () => libc().waitpid(l.stubPid, 0));
+}
+
+// Kills and reaps a stub that has not finished its part (a failed handshake).
+export function killStub(pid: number): void {
+  if (pid <= 0) return;
   try {
-    process.kill(child.pid, 'SIGKILL');
+    process.kill(pid, 'SIGKILL');
   } catch {
-    /* already gone */
+    return;
   }
+  ignoring('ECHILD', () => libc().waitpid(pid, 0));
 }

@@ -291,8 +291,10 @@ describe('the final stage (run by the stub from the runtime\'s PLAN), as runc', 
     fs.writeFileSync(file, JSON.stringify(proc));
     const pair = each('exec-umask', (c) => exec(c, ['--process', file, c.id]));
     for (const r of RUNTIMES) expect(pair[r].code, `${r}\n${explain(pair[r])}`).toBe(0);
-    // runc 1.1.5 ignores user.umask for exec (it keeps 0022); config.md says the process gets it.
-    expect(pair.runc.stdout).toBe('0022\n200\n');
+    // runc 1.1.5 ignores user.umask for exec (it keeps 0022); config.md says the process gets it. Its soft
+    // RLIMIT_NOFILE comes out 200 or 300 from run to run: the runtime's prlimit races the Go runtime of its
+    // init raising the soft limit to the hard one at start-up (seen here, both ways), so only ocirun's is exact.
+    expect(pair.runc.stdout).toMatch(/^0022\n(200|300)\n$/);
     expect(pair.ocirun.stdout).toBe('0027\n200\n');
   });
 
