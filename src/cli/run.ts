@@ -64,8 +64,10 @@ const cmd: Command = {
     let notify: NotifyProxy | undefined;
     try {
       // The init becomes our child through the subreaper bit even with --no-subreaper (runc's init is its child
-      // by CLONE_PARENT); the flag then drops it once create is done, so later orphans go elsewhere, as in runc.
+      // by CLONE_PARENT); the flag then drops it as soon as create is done, before start, so that no orphan of
+      // the container's, however early, lands on us, as in runc.
       st = create(s, { ...o, systemdCgroup: g.systemdCgroup, subreaper: !detach, stdio, console: consoleFor });
+      if (f['no-subreaper'] && !detach) libc().prctl(C.PR_SET_CHILD_SUBREAPER, 0);
       if (consoleSock !== undefined) {
         const sock = consoleSock;
         try {
@@ -99,7 +101,6 @@ const cmd: Command = {
       return 0;
     }
     const reaper = !f['no-subreaper'];
-    if (!reaper) libc().prctl(C.PR_SET_CHILD_SUBREAPER, 0);
     // In the foreground we stay the process to watch: MAINPID is ours.
     const notifying = notify?.waitAsync(pid, process.pid);
     const copied = term ? term.done : (pipes as StdioPipes).copy();
