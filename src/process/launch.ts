@@ -1,5 +1,6 @@
 // Starts a container process: the C stub from its memfd, the bootstrap handshake, the id-map writes.
-// Owns the parent side of the stub protocol; returns the host pid of the `ocirun init` it exec'd.
+// Owns the parent side of the stub protocol; returns the host pid of the process the stub forked (`ocirun init`,
+// or exec's final stage).
 import * as fs from 'node:fs';
 import { libc } from '../linux/libc';
 import { ignoring } from '../linux/errors';
@@ -9,7 +10,6 @@ import { ATTR, AttrWriter, MSG, SOCK_ENV, STUB_FD_ENV, readMessage, writeMessage
 import { sealedSelf, stubMemfd } from './seal';
 import { procfsWrite } from '../linux/procfs';
 import type { LinuxIDMapping } from '../oci';
-
 
 export interface LaunchOptions {
   cloneFlags: number;
