@@ -20,7 +20,7 @@ export function start(store: Store, s: StoredState, hookCwd = process.cwd()): vo
   const fd = fs.openSync(fifo, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK | O_CLOEXEC);
   let rest: Buffer;
   try {
-    awaitFirstByte(fd, s);
+    awaitFirstByte(fd, () => isAlive(s));
     rest = readToEof(fd);
   } finally {
     fs.closeSync(fd);
@@ -41,9 +41,13 @@ export function start(store: Store, s: StoredState, hookCwd = process.cwd()): vo
   }
 }
 
-function awaitFirstByte(fd: number, s: StoredState): void {
+export function awaitFirstByte(fd: number, alive: () => boolean): void {
   const buf = Buffer.alloc(1);
   for (;;) {
+    // Liveness is sampled before the read: between an empty read and a later check the init may write its
+    // byte, exec and the process exit (a short program, a loaded machine), and that container did start.
+    // Dead before a read that found nothing, it never wrote.
+    const wasAlive = alive();
     let n = 0;
     try {
       n = fs.readSync(fd, buf, 0, 1, null);
@@ -51,8 +55,7 @@ function awaitFirstByte(fd: number, s: StoredState): void {
       if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') throw e;
     }
     if (n === 1) return;
-    // Nothing yet (no writer, or a writer that has not written): the init must still be alive.
-    if (!isAlive(s)) throw new Error('cannot start a container that has stopped');
+    if (!wasAlive) throw new Error('cannot start a container that has stopped');
     sleepMs(1);
   }
 }
