@@ -27,7 +27,7 @@ export interface InitConfig {
   cgroups: CgroupMountInfo[];
   // Host devices in a user namespace cannot be created, only bind-mounted.
   userns: boolean;
-  // The host's /proc/sys/kernel/cap_last_cap, read by the runtime (see lastCap in ./credentials).
+  // The host's /proc/sys/kernel/cap_last_cap, read by the runtime (lastCap in src/container/preflight.ts).
   lastCap: number;
   // Fds of detached id-mapped trees made by the runtime, by index into config.mounts.
   mountFds?: Record<string, number>;

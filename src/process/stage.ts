@@ -107,7 +107,7 @@ export function listenerState(f: ListenerFacts): string {
 }
 
 export interface StageFacts {
-  // The host's cap_last_cap, read by the runtime (see lastCap in src/init/credentials.ts).
+  // The host's cap_last_cap, read by the runtime (lastCap in src/container/preflight.ts).
   lastCap: number;
   // The final environment (processEnv).
   env: string[];
