@@ -84,27 +84,6 @@ static int open_peer(int master)
 	return peer;
 }
 
-/* runc's payload: the name "/dev/ptmx" and exactly one fd. */
-static void send_master(int to, int master)
-{
-	char control[CMSG_SPACE(sizeof master)] = { 0 };
-	struct iovec iov = { "/dev/ptmx", 9 };
-	struct msghdr msg = { 0 };
-	struct cmsghdr *c;
-
-	msg.msg_iov = &iov;
-	msg.msg_iovlen = 1;
-	msg.msg_control = control;
-	msg.msg_controllen = sizeof control;
-	c = CMSG_FIRSTHDR(&msg);
-	c->cmsg_level = SOL_SOCKET;
-	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(sizeof master);
-	memcpy(CMSG_DATA(c), &master, sizeof master);
-	if (sendmsg(to, &msg, MSG_NOSIGNAL) != 9)
-		die_errno("send the pty master over the console socket");
-}
-
 void setup_console(const struct plan *p)
 {
 	int master = open_ptmx(p->procfs_fd), peer = open_peer(master);
@@ -128,7 +107,9 @@ void setup_console(const struct plan *p)
 		if (tcsetattr(master, TCSANOW, &t) < 0)
 			die_errno("tcsetattr");
 	}
-	send_master(p->console_fd, master);
+	/* runc's payload: the name "/dev/ptmx" and exactly one fd. */
+	if (send_fd(p->console_fd, "/dev/ptmx", 9, master) < 0)
+		die_errno("send the pty master over the console socket");
 	for (int fd = 0; fd < 3; fd++)
 		if (dup3(peer, fd, 0) < 0)
 			die_errno("dup3 pty to %d", fd);

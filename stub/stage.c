@@ -169,26 +169,6 @@ static void enter_cwd(const struct plan *p, int again)
 		    p->cwd);
 }
 
-static void send_fd(int to, const void *data, size_t len, int fd)
-{
-	char control[CMSG_SPACE(sizeof fd)] = { 0 };
-	struct iovec iov = { (void *)data, len };
-	struct msghdr msg = { 0 };
-	struct cmsghdr *c;
-
-	msg.msg_iov = &iov;
-	msg.msg_iovlen = 1;
-	msg.msg_control = control;
-	msg.msg_controllen = sizeof control;
-	c = CMSG_FIRSTHDR(&msg);
-	c->cmsg_level = SOL_SOCKET;
-	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(sizeof fd);
-	memcpy(CMSG_DATA(c), &fd, sizeof fd);
-	if (sendmsg(to, &msg, MSG_NOSIGNAL) != (ssize_t)len)
-		die_errno("linux.seccomp.listenerPath: send the listener fd");
-}
-
 /* SCMP_ACT_NOTIFY: the listener fd goes to listenerPath (connected by the
  * runtime while the host's paths were visible) with the container's state. */
 static void load_seccomp(const struct plan *p)
@@ -200,7 +180,8 @@ static void load_seccomp(const struct plan *p)
 		die_errno("seccomp(SECCOMP_SET_MODE_FILTER)");
 	if (p->notify_fd < 0)
 		return;
-	send_fd(p->notify_fd, p->notify_state, p->notify_state_len, (int)fd);
+	if (send_fd(p->notify_fd, p->notify_state, p->notify_state_len, (int)fd) < 0)
+		die_errno("linux.seccomp.listenerPath: send the listener fd");
 	close((int)fd);
 	close(p->notify_fd);
 }

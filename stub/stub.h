@@ -50,6 +50,7 @@ void report_errors_to(int fd);
 
 ssize_t read_full(int fd, void *buf, size_t len);
 int write_full(int fd, const void *buf, size_t len);
+int send_fd(int to, const void *data, size_t len, int fd);
 int send_msg(uint32_t type, const void *payload, uint32_t len);
 /* One message from fd into a malloc'ed buffer; returns its type. An ERROR
  * from the runtime means it gave up and reports itself: we just exit. */

@@ -53,6 +53,31 @@ int write_full(int fd, const void *buf, size_t len)
 	return 0;
 }
 
+/* data plus one fd as SCM_RIGHTS, in one sendmsg (a console socket or a
+ * seccomp listener reads both at once); 0 when all of data went. */
+int send_fd(int to, const void *data, size_t len, int fd)
+{
+	char control[CMSG_SPACE(sizeof fd)] = { 0 };
+	struct iovec iov = { (void *)data, len };
+	struct msghdr msg = { 0 };
+	struct cmsghdr *c;
+	ssize_t n;
+
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	msg.msg_control = control;
+	msg.msg_controllen = sizeof control;
+	c = CMSG_FIRSTHDR(&msg);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof fd);
+	memcpy(CMSG_DATA(c), &fd, sizeof fd);
+	n = sendmsg(to, &msg, MSG_NOSIGNAL);
+	if (n >= 0 && (size_t)n != len)
+		errno = EIO;
+	return n >= 0 && (size_t)n == len ? 0 : -1;
+}
+
 /* MSG_NOSIGNAL: a vanished runtime must give EPIPE, not kill us silently. */
 static int send_full(const void *buf, size_t len)
 {
