@@ -39,10 +39,12 @@ ssize_t read_full(int fd, void *buf, size_t len)
 	return (ssize_t)done;
 }
 
-int write_full(int fd, const void *buf, size_t len)
+/* All of buf, across short writes and EINTR; on a socket with MSG_NOSIGNAL,
+ * so that a vanished runtime gives EPIPE instead of killing us silently. */
+static int put_full(int fd, const void *buf, size_t len, int is_sock)
 {
 	while (len > 0) {
-		ssize_t n = write(fd, buf, len);
+		ssize_t n = is_sock ? send(fd, buf, len, MSG_NOSIGNAL) : write(fd, buf, len);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
@@ -51,6 +53,11 @@ int write_full(int fd, const void *buf, size_t len)
 		len -= (size_t)n;
 	}
 	return 0;
+}
+
+int write_full(int fd, const void *buf, size_t len)
+{
+	return put_full(fd, buf, len, 0);
 }
 
 /* data plus one fd as SCM_RIGHTS, in one sendmsg (a console socket or a
@@ -78,28 +85,13 @@ int send_fd(int to, const void *data, size_t len, int fd)
 	return n >= 0 && (size_t)n == len ? 0 : -1;
 }
 
-/* MSG_NOSIGNAL: a vanished runtime must give EPIPE, not kill us silently. */
-static int send_full(const void *buf, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = send(sock, buf, len, MSG_NOSIGNAL);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -1;
-		buf = (const char *)buf + n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 int send_msg(uint32_t type, const void *payload, uint32_t len)
 {
 	struct wire_hdr h = { type, len };
 
-	if (send_full(&h, sizeof h) < 0)
+	if (put_full(sock, &h, sizeof h, 1) < 0)
 		return -1;
-	return send_full(payload, len);
+	return put_full(sock, payload, len, 1);
 }
 
 void report_errors_to(int fd)
