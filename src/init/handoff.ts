@@ -3,9 +3,8 @@
 import * as fs from 'node:fs';
 import { libc } from '../linux/libc';
 import { F_SETFD, MFD_CLOEXEC } from '../linux/constants';
-import { encodeMessage, MSG } from '../process/protocol';
+import { encodeMessage, MSG, SOCK_ENV } from '../process/protocol';
 import { encodePlan, type StagePlan } from '../process/plan';
-import { SOCK_ENV } from '../process/protocol';
 
 /**
  * A whole JS heap would otherwise wait on exec.fifo until `start` (and count against the container's memory
